@@ -1,0 +1,35 @@
+@{
+    RootModule             = 'SecureFtp.psm1'
+    ModuleVersion          = '0.1.0'
+    CompatiblePSEditions   = @('Core', 'Desktop')
+    GUID                   = '5b0c7f1e-3f7a-4f7e-9a53-6f1d2a9c8e41'
+    Author                 = 'SecureFtp contributors'
+    CompanyName            = 'SecureFtp'
+    Copyright              = '(c) SecureFtp contributors. MIT License.'
+    Description            = 'FTP with every security mechanism: FTP over TLS (RFC 4217, AUTH TLS/SSL, implicit), RFC 2228 with X-SafeTP1 and KEA-SKIPJACK, a trust store, and an embedded server and SafeTP proxy.'
+    PowerShellVersion      = '5.1'
+    DotNetFrameworkVersion = '4.7.2'
+    FormatsToProcess       = @('SecureFtp.Format.ps1xml')
+    TypesToProcess         = @()
+    FunctionsToExport      = @()
+    CmdletsToExport        = @(
+        'Connect-SecureFtp'
+        'Disconnect-SecureFtp'
+        'Get-SecureFtpSession'
+        'Get-FtpChildItem'
+        'Receive-FtpFile'
+        'Send-FtpFile'
+        'Set-FtpProtection'
+        'Invoke-FtpCommand'
+    )
+    VariablesToExport      = @()
+    AliasesToExport        = @()
+    PrivateData            = @{
+        PSData = @{
+            Tags         = @('FTP', 'FTPS', 'TLS', 'RFC4217', 'RFC2228', 'SafeTP', 'Security', 'FileTransfer', 'PSEdition_Core', 'PSEdition_Desktop', 'Windows', 'Linux', 'MacOS')
+            ProjectUri   = 'https://github.com/secureftp/SecureFtp'
+            LicenseUri   = 'https://github.com/secureftp/SecureFtp/blob/main/LICENSE'
+            ReleaseNotes = 'See CHANGELOG.md'
+        }
+    }
+}

@@ -1,0 +1,132 @@
+using System;
+using System.Collections.Generic;
+using System.Net;
+using System.Security.Authentication;
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
+using SecureFtp.Security;
+
+namespace SecureFtp
+{
+    /// <summary>Security mechanisms a client may negotiate. The policy tries the allowed ones in the order
+    /// given; <see cref="Auto"/> expands to <see cref="FtpClientOptions.AutoOrder"/>.</summary>
+    public enum FtpMechanism
+    {
+        /// <summary>Try TLS, then X-SafeTP1, then KEA-SKIPJACK (when a KEA certificate is configured).</summary>
+        Auto,
+        /// <summary>AUTH TLS (RFC 4217), TLS-C.</summary>
+        Tls,
+        /// <summary>TLS from the first byte, before the greeting (port 990 by default).</summary>
+        ImplicitTls,
+        /// <summary>AUTH SSL / TLS-P (seed 001): data is protected without PROT.</summary>
+        Ssl,
+        /// <summary>X-SafeTP1 over RFC 2228 ADAT (seed 000 s.5).</summary>
+        SafeTp,
+        /// <summary>KEA with SKIPJACK over RFC 2228 ADAT (RFC 2773).</summary>
+        KeaSkipjack,
+        /// <summary>Plain RFC 959: no security at all. Must be asked for explicitly.</summary>
+        None,
+    }
+
+    /// <summary>What to do when the server refuses every mechanism the user allowed (500/502/504 to AUTH).</summary>
+    public enum FallbackPolicy
+    {
+        /// <summary>Stop before any credential is sent (the default).</summary>
+        Refuse,
+        /// <summary>Warn, then go on in cleartext.</summary>
+        Warn,
+        /// <summary>Go on in cleartext quietly.</summary>
+        Allow,
+    }
+
+    public enum DataConnectionMode
+    {
+        /// <summary>EPSV, then PASV when the server does not know EPSV.</summary>
+        Passive,
+        /// <summary>EPRT, then PORT.</summary>
+        Active,
+    }
+
+    /// <summary>Everything a connection needs. No PowerShell types: the cmdlets translate PSCredential etc.</summary>
+    public sealed class FtpClientOptions
+    {
+        public string Host { get; set; } = "";
+
+        /// <summary>0 means the default: 990 for implicit TLS, 21 otherwise.</summary>
+        public int Port { get; set; }
+
+        /// <summary>Null means anonymous.</summary>
+        public NetworkCredential? Credential { get; set; }
+
+        /// <summary>The mechanisms allowed, in order. Defaults to Auto.</summary>
+        public IList<FtpMechanism> Mechanisms { get; set; } = new List<FtpMechanism> { FtpMechanism.Auto };
+
+        public static readonly IReadOnlyList<FtpMechanism> AutoOrder = new[] { FtpMechanism.Tls, FtpMechanism.SafeTp, FtpMechanism.KeaSkipjack };
+
+        public FallbackPolicy FallbackPolicy { get; set; } = FallbackPolicy.Refuse;
+
+        /// <summary>The data protection to set after login. Private fails the connection if refused.</summary>
+        public DataProtectionLevel DataProtection { get; set; } = DataProtectionLevel.Private;
+
+        public DataConnectionMode DataConnectionMode { get; set; } = DataConnectionMode.Passive;
+
+        /// <summary>The address to announce in EPRT/PORT; null = the control connection's local address.</summary>
+        public IPAddress? ActiveAddress { get; set; }
+
+        // ---- TLS ----
+        /// <summary>Null lets the OS pick (TLS 1.2 and 1.3).</summary>
+        public SslProtocols? TlsProtocols { get; set; }
+
+        /// <summary>Accepted certificate fingerprints: SHA-256 or SHA-1 of the certificate, or the SHA-256 of
+        /// its SubjectPublicKeyInfo (base64 or hex). Hex may contain colons. A match replaces chain and name checks.</summary>
+        public IList<string> PinnedFingerprints { get; set; } = new List<string>();
+
+        /// <summary>Accept any certificate (warns). As Invoke-WebRequest -SkipCertificateCheck.</summary>
+        public bool SkipCertificateCheck { get; set; }
+
+        public X509Certificate2? ClientCertificate { get; set; }
+
+        // ---- RFC 2228 mechanisms and trust ----
+        /// <summary>Trust store folder; null = $SECUREFTP_TRUST_STORE or the user's profile default.</summary>
+        public string? TrustStorePath { get; set; }
+
+        /// <summary>Accept an unknown server key without asking (trust-first-time).</summary>
+        public bool AcceptNewKey { get; set; }
+
+        /// <summary>Refuse an unknown server key without asking.</summary>
+        public bool ErrorOnUntrusted { get; set; }
+
+        /// <summary>Asked when a server key is seen for the first time; returns true to trust it.
+        /// The cmdlets wire this to ShouldContinue.</summary>
+        public Func<string, string, bool>? ConfirmNewKey { get; set; }
+
+        /// <summary>X-SafeTP1 client key file; null = the user's profile key (made on first use).</summary>
+        public string? ClientKeyPath { get; set; }
+
+        /// <summary>KEA client certificate/key file (PEM or PKCS#12) for KEA-SKIPJACK.</summary>
+        public string? KeaCredentialPath { get; set; }
+
+        /// <summary>Commands to send before AUTH (RFC 4217 s.10.3 lets the user control the order).</summary>
+        public IList<string> PreAuthCommands { get; set; } = new List<string>();
+
+        // ---- behaviour ----
+        public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(15);
+        public TimeSpan ReadTimeout { get; set; } = TimeSpan.FromSeconds(30);
+        public TimeSpan DataTimeout { get; set; } = TimeSpan.FromSeconds(60);
+
+        /// <summary>Send OPTS UTF8 ON when the server lists UTF8 in FEAT.</summary>
+        public bool UseUtf8 { get; set; } = true;
+
+        public Encoding Encoding { get; set; } = new UTF8Encoding(false);
+
+        public Action<string>? Warning { get; set; }
+        public Action<string>? Verbose { get; set; }
+
+        /// <summary>Every control line, credentials redacted. True = sent by us.</summary>
+        public Action<bool, string>? Trace { get; set; }
+
+        public int EffectivePort => Port != 0 ? Port : (Mechanisms.Count == 1 && Mechanisms[0] == FtpMechanism.ImplicitTls ? 990 : 21);
+
+        public FtpClientOptions Clone() => (FtpClientOptions)MemberwiseClone();
+    }
+}
