@@ -144,7 +144,8 @@ internal sealed class AuthSwallowingProxy : IAsyncDisposable
                 }
             }
             catch (IOException) { }
-            await down.WaitAsync(TimeSpan.FromSeconds(10)).ContinueWith(_ => { });
+            server.Close(); // the client left: hang up on the server too, which ends the other direction
+            try { await down; } catch (IOException) { } catch (ObjectDisposedException) { }
         });
     }
 

@@ -26,13 +26,21 @@ public sealed class Rfc2228LoopbackTests : IDisposable
     private async Task<(FtpControlConnection Control, Rfc2228SecuritySession Session, ControlTranscript Transcript)> ConnectAsync(int port, Func<FtpControlConnection, Task>? beforeAuth = null, bool digest = true)
     {
         var control = await FtpControlConnection.OpenAsync("127.0.0.1", port, Timeout, new UTF8Encoding(false), CancellationToken.None);
-        var transcript = ControlTranscript.AttachTo(control);
-        var greeting = await control.ReadReplyAsync(CancellationToken.None);
-        Assert.Equal(220, greeting.Code);
-        if (beforeAuth != null) await beforeAuth(control);
-        var mechanism = SafeTpMechanism.CreateClient(Options(), _store, digest ? transcript : null);
-        var session = await mechanism.NegotiateAsync(control, new SecurityNegotiationContext(Options()), CancellationToken.None);
-        return (control, Assert.IsType<Rfc2228SecuritySession>(session), transcript);
+        try
+        {
+            var transcript = ControlTranscript.AttachTo(control);
+            var greeting = await control.ReadReplyAsync(CancellationToken.None);
+            Assert.Equal(220, greeting.Code);
+            if (beforeAuth != null) await beforeAuth(control);
+            var mechanism = SafeTpMechanism.CreateClient(Options(), _store, digest ? transcript : null);
+            var session = await mechanism.NegotiateAsync(control, new SecurityNegotiationContext(Options()), CancellationToken.None);
+            return (control, Assert.IsType<Rfc2228SecuritySession>(session), transcript);
+        }
+        catch
+        {
+            control.Dispose();
+            throw;
+        }
     }
 
     [Fact]
