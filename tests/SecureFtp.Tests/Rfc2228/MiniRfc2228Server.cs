@@ -30,6 +30,9 @@ internal sealed class MiniRfc2228Server : IAsyncDisposable
     public Exception? UploadError { get; private set; }
     public Rfc2228ServerNegotiation? Negotiation { get; private set; }
 
+    /// <summary>Every line as it arrived on the wire, for checks that nothing secret crossed in cleartext.</summary>
+    public List<string> WireLines { get; } = new();
+
     private async Task RunAsync()
     {
         using var socket = await _listener.AcceptSocketAsync();
@@ -49,6 +52,7 @@ internal sealed class MiniRfc2228Server : IAsyncDisposable
             await Send(rfc.FormatReply(220, "Mini RFC 2228 server ready"));
             while (await reader.ReadLineAsync() is { } line)
             {
+                lock (WireLines) WireLines.Add(line);
                 var step = rfc.Receive(line);
                 if (step.Reply != null)
                 {
@@ -61,7 +65,7 @@ internal sealed class MiniRfc2228Server : IAsyncDisposable
                 switch (verb)
                 {
                     case "USER": await Send(rfc.FormatReply(331, "Password required")); break;
-                    case "PASS": await Send(rfc.FormatReply(230, "Logged in")); break;
+                    case "PASS": await Send(rfc.FormatReply(command == "PASS secret-pw" ? 230 : 530, "Logged in")); break;
                     case "FEAT": await Send(rfc.FormatReply(211, "Features:", " DIGT", " PBSZ", " PROT", "End")); break;
                     case "NOOP": await Send(rfc.FormatReply(200, "OK")); break;
                     case "PASV":

@@ -60,6 +60,14 @@ public sealed class Rfc2228LoopbackTests : IDisposable
         var feat = await control.ExecuteAsync("FEAT", CancellationToken.None);
         Assert.Equal(211, feat.Code);
         Assert.Equal(new[] { "Features:", " DIGT", " PBSZ", " PROT", "End" }, feat.Lines);
+
+        // The password reaches the server intact, and never crossed the wire in cleartext.
+        Assert.Equal(230, (await control.ExecuteAsync("PASS secret-pw", CancellationToken.None)).Code);
+        lock (server.WireLines)
+        {
+            Assert.DoesNotContain(server.WireLines, l => l.Contains("secret-pw") || l.StartsWith("PASS") || l.StartsWith("USER"));
+            Assert.Contains(server.WireLines, l => l.StartsWith("ENC "));
+        }
         Assert.Single(_store.GetAll());
         Assert.True(server.Negotiation!.IsEstablished);
     }
