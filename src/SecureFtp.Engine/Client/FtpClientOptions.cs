@@ -65,8 +65,9 @@ namespace SecureFtp
 
         public FallbackPolicy FallbackPolicy { get; set; } = FallbackPolicy.Refuse;
 
-        /// <summary>The data protection to set after login. Private fails the connection if refused.</summary>
-        public DataProtectionLevel DataProtection { get; set; } = DataProtectionLevel.Private;
+        /// <summary>The data protection to set after login. Null (the default) means Private whenever a security
+        /// mechanism was agreed. An explicit level is a requirement: the connection fails if it cannot be had.</summary>
+        public DataProtectionLevel? DataProtection { get; set; }
 
         public DataConnectionMode DataConnectionMode { get; set; } = DataConnectionMode.Passive;
 
