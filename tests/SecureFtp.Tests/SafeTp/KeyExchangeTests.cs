@@ -54,7 +54,7 @@ public class KeyExchangeTests
         using var server = SafeTpTestKit.Server();
         var e = Assert.Throws<FtpException>(() => SafeTpTestKit.Exchange(client, server));
         Assert.Equal(FtpErrorKind.Trust, e.Kind);
-        Assert.Equal("UntrustedServerKey", e.ErrorId);
+        Assert.Equal("ServerKeyUntrusted", e.ErrorId);
         Assert.Contains(SafeTpTestKit.ServerKey.Fingerprint, e.Message);
         Assert.Contains("Example Corp FTP", e.Message);
         Assert.Empty(store.GetAll());
@@ -68,7 +68,7 @@ public class KeyExchangeTests
         using var client = SafeTpTestKit.Client(new MemoryTrustStore(), options);
         using var server = SafeTpTestKit.Server();
         var e = Assert.Throws<FtpException>(() => SafeTpTestKit.Exchange(client, server));
-        Assert.Equal("UntrustedServerKey", e.ErrorId);
+        Assert.Equal("ServerKeyUntrusted", e.ErrorId);
         Assert.False(asked);
     }
 
@@ -86,8 +86,10 @@ public class KeyExchangeTests
         Assert.Contains("ftp.example.com", shown);
         Assert.Contains("Example Corp FTP", shown);
         Assert.Contains(SafeTpTestKit.ServerKey.Fingerprint, shown);
-        var key = Assert.Single(store.GetAll());
-        Assert.Equal(("ftp.example.com", 21, "X-SafeTP1", "FirstUse", "Example Corp FTP"), (key.Host, key.Port, key.KeyType, key.Source, key.Brand));
+        // Recorded under the name typed and under the address reached (s.5.7: a DNS spoof then meets the key).
+        var key = Assert.Single(store.Find("ftp.example.com", 21, "X-SafeTP1"));
+        Assert.Single(store.Find("192.0.2.10", 21, "X-SafeTP1"));
+        Assert.Equal((21, "X-SafeTP1", "FirstUse", "Example Corp FTP"), (key.Port, key.KeyType, key.Source, key.Brand));
         Assert.Equal(SafeTpTestKit.ServerKey.PublicKeyEncoding, key.PublicKey);
         Assert.Equal("FirstUse", client.Details.TrustSource);
     }

@@ -40,7 +40,7 @@ namespace SecureFtp.Security.Rfc2228
         public async Task<ISecuritySession?> NegotiateAsync(FtpControlConnection control, SecurityNegotiationContext context, CancellationToken ct)
         {
             var reply = await control.ExecuteAsync("AUTH " + Name, ct).ConfigureAwait(false);
-            if (reply.Code is 500 or 502 or 504) return null;
+            if (AuthReplies.IsRefusal(reply)) return null;
             if (reply.Code != 334)
                 throw new FtpException(FtpErrorKind.Security, "AuthRefused", $"{control.Host} refused AUTH {Name}: {reply.Code} {reply.Message}", reply);
 
