@@ -52,9 +52,6 @@ namespace SecureFtp.Security.Rfc2228
         /// <summary>True once the peer's end-of-file block arrived: the transfer is complete and authentic.</summary>
         public bool ReachedEndOfFile { get; private set; }
 
-        /// <summary>Number of plaintext bytes per block this stream sends (the largest that fits PBSZ).</summary>
-        public int PlaintextBlockSize { get { EnsureSender(); return _maxPlainPerBlock; } }
-
         /// <summary>Marks the transfer as failed: disposing will not send an end-of-file block.</summary>
         public void Abort() => _aborted = true;
 

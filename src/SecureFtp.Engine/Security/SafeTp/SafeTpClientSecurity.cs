@@ -80,12 +80,12 @@ namespace SecureFtp.Security.SafeTp
             var branded = SafeTpMessages.ReadBrandedKey(r);
             int minimumBits = r.U16();
             r.End();
-            if (_clientKey.Bits < minimumBits)
-                throw new FtpException(FtpErrorKind.Policy, "ElGamalKeyTooShort",
-                    $"{_context.Host} requires an X-SafeTP1 client key of at least {minimumBits} bits; ours has {_clientKey.Bits}. Make a longer one with New-SecureFtpKey -Type SafeTpClient.");
             Details.PeerName = branded.Brand;
             Details.PeerFingerprint = KeyFingerprint.Compute(branded.Encoding);
             DecideTrust(branded);
+            if (_clientKey.Bits < minimumBits)
+                throw new FtpException(FtpErrorKind.Policy, "ElGamalKeyTooShort",
+                    $"{_context.Host} requires an X-SafeTP1 client key of at least {minimumBits} bits; ours has {_clientKey.Bits}. Make a longer one with New-SecureFtpKey -Type SafeTpClient.");
             _serverKey = branded;
             _m1 = m1;
             _state = State.SendClientKey;
