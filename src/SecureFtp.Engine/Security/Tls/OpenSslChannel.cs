@@ -415,6 +415,7 @@ namespace SecureFtp.Security.Tls
                 {
                     try { SendCloseNotifyAsync(CancellationToken.None).GetAwaiter().GetResult(); }
                     catch (Exception e) when (e is IOException or ObjectDisposedException or FtpException) { }
+                    if (IsData) FinishGracefully(_transport);
                 }
                 _disposed = true;
                 lock (_sync)

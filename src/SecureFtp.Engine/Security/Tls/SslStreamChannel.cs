@@ -167,24 +167,12 @@ namespace SecureFtp.Security.Tls
                 {
                     try { SendCloseNotifyAsync(CancellationToken.None).GetAwaiter().GetResult(); }
                     catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException) { }
+                    if (IsData) FinishGracefully(_transport);
                 }
                 _ssl.Dispose();
             }
             base.Dispose(disposing);
         }
-
-#if NET
-        public override async ValueTask DisposeAsync()
-        {
-            if (!_disposed && !CloseNotifySent)
-            {
-                try { await SendCloseNotifyAsync(CancellationToken.None).ConfigureAwait(false); }
-                catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException) { }
-            }
-            Dispose(true);
-            GC.SuppressFinalize(this);
-        }
-#endif
     }
 
     /// <summary>Passes everything through and remembers whether a read returned end-of-stream.</summary>
@@ -200,6 +188,8 @@ namespace SecureFtp.Security.Tls
         }
 
         public bool SawEof { get; private set; }
+
+        public Stream Inner => _inner;
 
         public override int Read(byte[] buffer, int offset, int count) => Seen(_inner.Read(buffer, offset, count), count);
 

@@ -54,6 +54,29 @@ namespace SecureFtp.Security.Tls
             }
         }
 
+        /// <summary>Ends a data connection gracefully after our close_notify: shuts down our sending side and reads
+        /// until the server closes. Closing a socket with unread bytes in it (a TLS 1.3 NewSessionTicket that an
+        /// upload never reads, say) makes the kernel send RST instead of FIN, and an RST makes the server drop
+        /// the end of an upload it has not read yet (vsftpd then answers 426).</summary>
+        protected static void FinishGracefully(Stream transport)
+        {
+            try
+            {
+#if NET
+                if (Unwrap(transport) is System.Net.Sockets.NetworkStream network) network.Socket.Shutdown(System.Net.Sockets.SocketShutdown.Send);
+#endif
+                using var limit = new CancellationTokenSource(GracefulCloseWait);
+                using var reg = limit.Token.Register(transport.Dispose);
+                var scratch = new byte[16384];
+                while (transport.ReadAsync(scratch, 0, scratch.Length, limit.Token).GetAwaiter().GetResult() > 0) { }
+            }
+            catch (Exception e) when (e is IOException or ObjectDisposedException or OperationCanceledException or System.Net.Sockets.SocketException) { }
+        }
+
+        private static readonly TimeSpan GracefulCloseWait = TimeSpan.FromSeconds(5);
+
+        private static Stream Unwrap(Stream s) => s is EofWatchingStream w ? w.Inner : s;
+
         protected FtpException Truncated(long received)
             => new FtpException(FtpErrorKind.Truncated, "TransferTruncated",
                 IsData
