@@ -110,7 +110,10 @@ public class TlsPeerBehaviourTests
     [InlineData("502 not implemented")]
     [InlineData("504 unknown mechanism")]
     [InlineData("500 what")]
-    public async Task Unsupported_mechanism_returns_null_for_the_policy_to_decide(string answer)
+    [InlineData("534 policy says no")]
+    [InlineData("431 no TLS resources")]
+    [InlineData("530 Please login with USER and PASS.")] // vsftpd with ssl_enable=NO
+    public async Task Unavailable_mechanism_returns_null_for_the_policy_to_decide(string answer)
     {
         await using var peer = await ScriptedPeer.StartAsync(answer);
         var (control, context) = await ScriptedClient.OpenAsync(peer, "localhost");
@@ -119,17 +122,18 @@ public class TlsPeerBehaviourTests
     }
 
     [Theory]
-    [InlineData("534 policy says no")]
-    [InlineData("431 no TLS resources")]
-    [InlineData("334 adat please")] // 334 is only the old AUTH SSL answer
-    public async Task Refused_auth_is_an_error_not_a_fallback(string answer)
+    [InlineData("334 adat please", FtpErrorKind.Protocol)] // 334 is only the old AUTH SSL answer
+    [InlineData("235 done already", FtpErrorKind.Protocol)]
+    [InlineData("421 closing", FtpErrorKind.Connection)]
+    public async Task Answer_that_neither_starts_nor_refuses_tls_is_an_error(string answer, FtpErrorKind kind)
     {
         await using var peer = await ScriptedPeer.StartAsync(answer);
         var (control, context) = await ScriptedClient.OpenAsync(peer, "localhost");
         using (control)
         {
             var e = await Assert.ThrowsAsync<FtpException>(() => new TlsClientMechanism("TLS").NegotiateAsync(control, context, CancellationToken.None));
-            Assert.Equal(FtpErrorKind.Security, e.Kind);
+            Assert.Equal(kind, e.Kind);
+            Assert.Equal("UnexpectedAuthReply", e.ErrorId);
             Assert.Contains(answer.Substring(0, 3), e.Message);
         }
     }

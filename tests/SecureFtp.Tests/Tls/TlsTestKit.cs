@@ -35,10 +35,15 @@ internal static class TestPki
     /// <summary>Valid for "localhost" and 127.0.0.1, signed by <see cref="Ca"/>.</summary>
     public static X509Certificate2 Server => s_server.Value;
 
+    private static readonly Lazy<X509Certificate2> s_client = new(() => Issue("secureftp-test-client", "client.example", IPAddress.Parse("192.0.2.9"), clientAuth: true));
+
+    /// <summary>A client certificate (EKU clientAuth) signed by <see cref="Ca"/>.</summary>
+    public static X509Certificate2 Client => s_client.Value;
+
     /// <summary>Signed by <see cref="Ca"/> but for other.example / 192.0.2.7 only.</summary>
     public static X509Certificate2 OtherName => s_otherName.Value;
 
-    private static X509Certificate2 Issue(string cn, string dns, IPAddress ip)
+    private static X509Certificate2 Issue(string cn, string dns, IPAddress ip, bool clientAuth = false)
     {
         using var key = RSA.Create(2048);
         var req = new CertificateRequest($"CN={cn}", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
@@ -46,7 +51,7 @@ internal static class TestPki
         san.AddDnsName(dns);
         san.AddIpAddress(ip);
         req.CertificateExtensions.Add(san.Build());
-        req.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension(new OidCollection { new Oid("1.3.6.1.5.5.7.3.1") }, false));
+        req.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension(new OidCollection { new Oid(clientAuth ? "1.3.6.1.5.5.7.3.2" : "1.3.6.1.5.5.7.3.1") }, false));
         req.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, false));
         var serial = RandomNumberGenerator.GetBytes(12);
         using var cert = req.Create(Ca, DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(29), serial);
@@ -120,6 +125,7 @@ internal sealed class Vsftpd : IDisposable
         Directory.CreateDirectory(dir);
         Directory.CreateDirectory(Path.Combine(dir, "empty"));
         var (certFile, keyFile) = TestPki.WritePem(certificate ?? TestPki.Server, dir);
+        File.WriteAllText(Path.Combine(dir, "ca.pem"), TestPki.Ca.ExportCertificatePem() + "\n");
         int port = FreePort();
         var config = new List<string>
         {
@@ -130,7 +136,7 @@ internal sealed class Vsftpd : IDisposable
             $"secure_chroot_dir={Path.Combine(dir, "empty")}", "pam_service_name=vsftpd",
             "xferlog_enable=YES", "log_ftp_protocol=YES", "debug_ssl=YES", $"vsftpd_log_file={Path.Combine(dir, "vsftpd.log")}",
         };
-        config.AddRange(extraConfig);
+        config.AddRange(extraConfig.Select(line => line.Replace("{dir}", dir)));
         string confFile = Path.Combine(dir, "vsftpd.conf");
         File.WriteAllText(confFile, string.Join("\n", config) + "\n");
         var process = Process.Start(new ProcessStartInfo(TlsPeers.VsftpdPath, confFile)

@@ -187,6 +187,28 @@ public class VsftpdTlsTests
         Assert.Equal(226, final.Code);
     }
 
+    [SkippableTheory]
+    [InlineData("127.0.0.1")]
+    [InlineData("localhost")]
+    public async Task Client_certificate_is_presented_when_the_server_requires_one(string host)
+    {
+        string[] requireClientCert = { "ssl_request_cert=YES", "require_cert=YES", "validate_cert=YES", "ca_certs_file={dir}/ca.pem" };
+        using var server = await Vsftpd.StartAsync(null, requireClientCert);
+        string name = server.PutFile(new byte[] { 5 });
+
+        var options = TlsTestSession.Options(host);
+        options.ClientCertificate = TestPki.Client;
+        using (var session = await TlsTestSession.LoginAsync(host, server.Port, options, TestPki.Anchors))
+        {
+            var (content, final) = await session.RetrieveAsync(name);
+            Assert.True(final.Code == 226, $"{final}\n{server.Log}");
+            Assert.Equal(new byte[] { 5 }, content);
+        }
+
+        // The control: without the certificate vsftpd refuses the handshake.
+        await Assert.ThrowsAsync<FtpException>(() => TlsTestSession.LoginAsync(host, server.Port, TlsTestSession.Options(host), TestPki.Anchors));
+    }
+
     private static void AssertRejected(FtpException e, string host, string reason, System.Security.Cryptography.X509Certificates.X509Certificate2? cert = null)
     {
         Assert.Equal(FtpErrorKind.Security, e.Kind);

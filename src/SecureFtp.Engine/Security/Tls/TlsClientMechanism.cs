@@ -37,13 +37,13 @@ namespace SecureFtp.Security.Tls
         public async Task<ISecuritySession?> NegotiateAsync(FtpControlConnection control, SecurityNegotiationContext context, CancellationToken ct)
         {
             var reply = await control.ExecuteAsync("AUTH " + Name, ct).ConfigureAwait(false);
-            // RFC 2228 s.3: 500/502/504 mean the mechanism is not known; the policy may try another one.
-            if (reply.Code is 500 or 502 or 504) return null;
+            // Not available here (500/502/504, 534, 431, vsftpd's 530...): the policy may try another mechanism.
+            if (AuthReplies.IsRefusal(reply)) return null;
             // 234 per RFC 4217; old AUTH SSL servers answer 334 (seed 001).
             bool accepted = reply.Code == 234 || (ImpliesPrivateData && reply.Code == 334);
             if (!accepted)
-                throw new FtpException(FtpErrorKind.Security, "AuthRefused",
-                    $"{control.Host} did not accept AUTH {Name}: it replied {reply.Code} {reply.Message}", reply);
+                throw new FtpException(reply.Code == 421 ? FtpErrorKind.Connection : FtpErrorKind.Protocol, "UnexpectedAuthReply",
+                    $"{control.Host} answered AUTH {Name} with {reply.Code} {reply.Message}, which neither starts TLS nor refuses it.", reply);
             return await TlsSecuritySession.StartAsync(control, context, ImpliesPrivateData ? "SSL" : "TLS", ImpliesPrivateData, TrustAnchors, ct)
                 .ConfigureAwait(false);
         }
