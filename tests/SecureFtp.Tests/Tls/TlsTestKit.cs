@@ -7,41 +7,31 @@ using System.Text;
 using SecureFtp.Protocol;
 using SecureFtp.Security;
 using SecureFtp.Security.Tls;
+using SecureFtp.Tests.Infrastructure;
 using Xunit;
 
 namespace SecureFtp.Tests.Tls;
 
-/// <summary>Certificates made for this test run: a CA, a server certificate for localhost and 127.0.0.1 signed
-/// by it, and one for another name. Tests hand the CA to the mechanism as its trust anchor (the system
-/// store is left alone).</summary>
+/// <summary>The run's test CA and server certificate (shared with the interop tests), plus certificates only
+/// these tests need, issued by the same CA: one for another name and a client certificate. Tests hand the CA
+/// to the mechanism as its trust anchor; the system store is left alone.</summary>
 internal static class TestPki
 {
-    private static readonly Lazy<X509Certificate2> s_ca = new(() =>
-    {
-        using var key = RSA.Create(2048);
-        var req = new CertificateRequest("CN=SecureFtp Test CA", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
-        req.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
-        req.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, true));
-        return req.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(30));
-    });
-
-    public static X509Certificate2 Ca => s_ca.Value;
+    public static X509Certificate2 Ca => TestCertificates.Current.Authority;
 
     public static X509Certificate2Collection Anchors => new() { Ca };
 
-    private static readonly Lazy<X509Certificate2> s_server = new(() => Issue("localhost", "localhost", IPAddress.Loopback));
-    private static readonly Lazy<X509Certificate2> s_otherName = new(() => Issue("other.example", "other.example", IPAddress.Parse("192.0.2.7")));
-
     /// <summary>Valid for "localhost" and 127.0.0.1, signed by <see cref="Ca"/>.</summary>
-    public static X509Certificate2 Server => s_server.Value;
+    public static X509Certificate2 Server => TestCertificates.Current.Server;
 
+    private static readonly Lazy<X509Certificate2> s_otherName = new(() => Issue("other.example", "other.example", IPAddress.Parse("192.0.2.7")));
     private static readonly Lazy<X509Certificate2> s_client = new(() => Issue("secureftp-test-client", "client.example", IPAddress.Parse("192.0.2.9"), clientAuth: true));
-
-    /// <summary>A client certificate (EKU clientAuth) signed by <see cref="Ca"/>.</summary>
-    public static X509Certificate2 Client => s_client.Value;
 
     /// <summary>Signed by <see cref="Ca"/> but for other.example / 192.0.2.7 only.</summary>
     public static X509Certificate2 OtherName => s_otherName.Value;
+
+    /// <summary>A client certificate (EKU clientAuth) signed by <see cref="Ca"/>.</summary>
+    public static X509Certificate2 Client => s_client.Value;
 
     private static X509Certificate2 Issue(string cn, string dns, IPAddress ip, bool clientAuth = false)
     {
@@ -54,19 +44,11 @@ internal static class TestPki
         req.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension(new OidCollection { new Oid(clientAuth ? "1.3.6.1.5.5.7.3.2" : "1.3.6.1.5.5.7.3.1") }, false));
         req.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, false));
         var serial = RandomNumberGenerator.GetBytes(12);
+        serial[0] &= 0x7F;
         using var cert = req.Create(Ca, DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(29), serial);
         var withKey = cert.CopyWithPrivateKey(key);
-        // Round-trip through PKCS#12 so SslStream's server side on Linux gets a usable key.
+        // Round-trip through PKCS#12 so the key is exportable (the OpenSSL backend hands it to libssl).
         return X509CertificateLoader.LoadPkcs12(withKey.Export(X509ContentType.Pkcs12), null, X509KeyStorageFlags.Exportable);
-    }
-
-    /// <summary>Writes the certificate (followed by the CA, as a chain file) and its key as PEM files.</summary>
-    public static (string certFile, string keyFile) WritePem(X509Certificate2 cert, string dir)
-    {
-        string certFile = Path.Combine(dir, "server.crt"), keyFile = Path.Combine(dir, "server.key");
-        File.WriteAllText(certFile, cert.ExportCertificatePem() + "\n" + Ca.ExportCertificatePem() + "\n");
-        File.WriteAllText(keyFile, cert.GetRSAPrivateKey()!.ExportPkcs8PrivateKeyPem() + "\n");
-        return (certFile, keyFile);
     }
 
     public static string Sha256Hex(X509Certificate2 cert, bool colons = true)
@@ -76,115 +58,56 @@ internal static class TestPki
     }
 }
 
-/// <summary>Requirements that make an interop test skip locally and fail under CI=true.</summary>
-internal static class TlsPeers
+/// <summary>The shared vsftpd fixture (require_ssl_reuse=YES, strict_ssl_read_eof=YES) with a few lines
+/// appended to its config (vsftpd takes the last value of a setting): another certificate, implicit TLS,
+/// client certificates. "{dir}" in a line stands for the server's work folder, which holds ca.pem.</summary>
+internal sealed class TlsVsftpd : VsftpdFixture
 {
-    // The test login made by tests/peers/install.sh (the interop helper's PeerUser).
-    public const string User = "ftptest";
-    public const string Password = "Wire-Secret-5f3a9c";
-    public const string VsftpdPath = "/usr/sbin/vsftpd";
+    private readonly X509Certificate2? _certificate;
+    private readonly string[] _extraConfig;
 
-    public static bool IsCi => string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase);
-
-    public static void RequireVsftpd()
+    private TlsVsftpd(X509Certificate2? certificate, bool implicitTls, string[] extraConfig) : base(implicitTls)
     {
-        string? missing = null;
-        if (!File.Exists(VsftpdPath)) missing = $"vsftpd is not installed ({VsftpdPath})";
-        else if (!File.ReadAllLines("/etc/passwd").Any(l => l.StartsWith(User + ":", StringComparison.Ordinal)))
-            missing = $"the test login '{User}' does not exist";
-        else if (Environment.UserName != "root") missing = "vsftpd needs root to run here";
-        if (missing == null) return;
-        missing += "; run tests/peers/install.sh as root.";
-        if (IsCi) throw new InvalidOperationException("CI=true and " + missing);
-        Skip.If(true, missing);
-    }
-}
-
-/// <summary>A real vsftpd on 127.0.0.1 with require_ssl_reuse=YES and a config written into a temp folder.
-/// (Temporary: to be replaced by the shared fixture in tests/SecureFtp.Tests/Infrastructure when it lands.)</summary>
-internal sealed class Vsftpd : IDisposable
-{
-    private readonly Process _process;
-    public string Dir { get; }
-    public int Port { get; }
-    public string LogFile => Path.Combine(Dir, "vsftpd.log");
-    public string Home { get; }
-
-    private Vsftpd(Process process, string dir, int port, string home)
-    {
-        _process = process;
-        Dir = dir;
-        Port = port;
-        Home = home;
+        _certificate = certificate;
+        _extraConfig = extraConfig;
     }
 
-    public static async Task<Vsftpd> StartAsync(X509Certificate2? certificate = null, params string[] extraConfig)
+    public static TlsVsftpd Start(X509Certificate2? certificate = null, bool implicitTls = false, params string[] extraConfig)
     {
-        TlsPeers.RequireVsftpd();
-        string dir = Path.Combine(Path.GetTempPath(), "secureftp-tls-" + Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(dir);
-        Directory.CreateDirectory(Path.Combine(dir, "empty"));
-        var (certFile, keyFile) = TestPki.WritePem(certificate ?? TestPki.Server, dir);
-        File.WriteAllText(Path.Combine(dir, "ca.pem"), TestPki.Ca.ExportCertificatePem() + "\n");
-        int port = FreePort();
-        var config = new List<string>
+        var server = new TlsVsftpd(certificate, implicitTls, extraConfig);
+        try
         {
-            "listen=YES", "listen_ipv6=NO", "listen_address=127.0.0.1", $"listen_port={port}", "background=NO",
-            "anonymous_enable=NO", "local_enable=YES", "write_enable=YES", "seccomp_sandbox=NO",
-            "ssl_enable=YES", "require_ssl_reuse=YES", "force_local_data_ssl=YES", "force_local_logins_ssl=YES",
-            "allow_anon_ssl=NO", "ssl_ciphers=HIGH", $"rsa_cert_file={certFile}", $"rsa_private_key_file={keyFile}",
-            $"secure_chroot_dir={Path.Combine(dir, "empty")}", "pam_service_name=vsftpd",
-            "xferlog_enable=YES", "log_ftp_protocol=YES", "debug_ssl=YES", $"vsftpd_log_file={Path.Combine(dir, "vsftpd.log")}",
-        };
-        config.AddRange(extraConfig.Select(line => line.Replace("{dir}", dir)));
-        string confFile = Path.Combine(dir, "vsftpd.conf");
-        File.WriteAllText(confFile, string.Join("\n", config) + "\n");
-        var process = Process.Start(new ProcessStartInfo(TlsPeers.VsftpdPath, confFile)
-        {
-            RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
-        })!;
-        var server = new Vsftpd(process, dir, port, "/home/" + TlsPeers.User);
-        for (int i = 0; i < 100; i++)
-        {
-            if (process.HasExited)
-                throw new InvalidOperationException($"vsftpd exited at start: {process.StandardError.ReadToEnd()}{process.StandardOutput.ReadToEnd()}");
-            try
-            {
-                using var probe = new TcpClient();
-                await probe.ConnectAsync(IPAddress.Loopback, port);
-                return server;
-            }
-            catch (SocketException) { await Task.Delay(50); }
+            server.Require();
+            return server;
         }
-        server.Dispose();
-        throw new InvalidOperationException("vsftpd did not start listening.");
+        catch
+        {
+            server.Dispose();
+            throw;
+        }
     }
 
-    public string Log => File.Exists(LogFile) ? File.ReadAllText(LogFile) : "";
+    protected override ProcessStartInfo PrepareServer(int port)
+    {
+        var start = base.PrepareServer(port);
+        var lines = _extraConfig.Select(line => line.Replace("{dir}", WorkDirectory)).ToList();
+        WriteWorkFile("ca.pem", TestPki.Ca.ExportCertificatePem() + "\n");
+        if (_certificate != null)
+        {
+            lines.Add("rsa_cert_file=" + WriteWorkFile("alt-cert.pem", _certificate.ExportCertificatePem() + "\n"));
+            lines.Add("rsa_private_key_file=" + WriteWorkFile("alt-key.pem", _certificate.GetRSAPrivateKey()!.ExportPkcs8PrivateKeyPem() + "\n"));
+        }
+        File.AppendAllText(start.Arguments, string.Join("\n", lines) + "\n");
+        return start;
+    }
 
-    /// <summary>A file in the login's home folder, readable by the login.</summary>
+    /// <summary>A file in the served root; returns its name relative to the login's root.</summary>
     public string PutFile(byte[] content)
     {
         string name = "tls-" + Guid.NewGuid().ToString("N") + ".bin";
-        string path = Path.Combine(Home, name);
-        File.WriteAllBytes(path, content);
+        File.WriteAllBytes(LocalPath(name), content);
+        PeerUser.GiveOwnership(LocalPath(name));
         return name;
-    }
-
-    public static int FreePort()
-    {
-        var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        int port = ((IPEndPoint)l.LocalEndpoint).Port;
-        l.Stop();
-        return port;
-    }
-
-    public void Dispose()
-    {
-        try { if (!_process.HasExited) { _process.Kill(); _process.WaitForExit(5000); } } catch (InvalidOperationException) { }
-        _process.Dispose();
-        try { Directory.Delete(Dir, true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }
 }
 
@@ -231,8 +154,8 @@ internal sealed class TlsTestSession : IDisposable
                 Assert.NotNull(security);
             }
             var session = new TlsTestSession(control, security!, warnings);
-            Expect(await control.ExecuteAsync("USER " + TlsPeers.User, CancellationToken.None), 331);
-            Expect(await control.ExecuteAsync("PASS " + TlsPeers.Password, CancellationToken.None), 230);
+            Expect(await control.ExecuteAsync("USER " + PeerUser.Name, CancellationToken.None), 331);
+            Expect(await control.ExecuteAsync("PASS " + PeerUser.Password, CancellationToken.None), 230);
             Expect(await control.ExecuteAsync("PBSZ 0", CancellationToken.None), 200);
             Expect(await control.ExecuteAsync("PROT P", CancellationToken.None), 200);
             Expect(await control.ExecuteAsync("TYPE I", CancellationToken.None), 200);

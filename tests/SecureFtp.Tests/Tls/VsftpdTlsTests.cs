@@ -1,6 +1,7 @@
 using System.Security.Authentication;
 using System.Security.Cryptography;
 using SecureFtp.Security.Tls;
+using SecureFtp.Tests.Infrastructure;
 using Xunit;
 
 namespace SecureFtp.Tests.Tls;
@@ -19,7 +20,7 @@ public class VsftpdTlsTests
     [MemberData(nameof(HostsAndVersions))]
     public async Task Download_resumes_the_control_session_so_vsftpd_accepts_it(string host, SslProtocols version)
     {
-        using var server = await Vsftpd.StartAsync();
+        using var server = TlsVsftpd.Start();
         var content = RandomNumberGenerator.GetBytes(3 * 1024 * 1024 + 17);
         string name = server.PutFile(content);
         using var session = await TlsTestSession.LoginAsync(host, server.Port, TlsTestSession.Options(host, version), TestPki.Anchors);
@@ -32,25 +33,25 @@ public class VsftpdTlsTests
         for (int i = 0; i < 2; i++)
         {
             var (received, final) = await session.RetrieveAsync(name);
-            Assert.True(final.Code == 226, $"transfer {i + 1} by {host} over {version}: {final}\n{server.Log}");
+            Assert.True(final.Code == 226, $"transfer {i + 1} by {host} over {version}: {final}\n{server.ReadServerLog()}");
             Assert.Equal(SHA256.HashData(content), SHA256.HashData(received));
         }
-        Assert.DoesNotContain("session reuse required", server.Log);
+        Assert.DoesNotContain("session reuse required", server.ReadServerLog());
     }
 
     [SkippableFact]
     public async Task Upload_ends_with_close_notify_which_strict_vsftpd_requires()
     {
         // strict_ssl_read_eof=YES: vsftpd fails an upload whose data connection ends without close_notify.
-        using var server = await Vsftpd.StartAsync(null, "strict_ssl_read_eof=YES");
+        using var server = TlsVsftpd.Start(); // strict_ssl_read_eof=YES
         var content = RandomNumberGenerator.GetBytes(1024 * 1024 + 5);
         foreach (var host in new[] { "127.0.0.1", "localhost" })
         {
             using var session = await TlsTestSession.LoginAsync(host, server.Port, TlsTestSession.Options(host), TestPki.Anchors);
             string name = "up-" + Guid.NewGuid().ToString("N");
             var final = await session.StoreAsync(name, content);
-            Assert.True(final.Code == 226, $"upload by {host}: {final}\n{server.Log}");
-            Assert.Equal(content, File.ReadAllBytes(Path.Combine(server.Home, name)));
+            Assert.True(final.Code == 226, $"upload by {host}: {final}\n{server.ReadServerLog()}");
+            Assert.Equal(content, File.ReadAllBytes(server.LocalPath(name)));
         }
     }
 
@@ -59,7 +60,7 @@ public class VsftpdTlsTests
     {
         // The control for the test above: the same upload through a TLS stream closed without close_notify
         // must fail, or the test above proves nothing.
-        using var server = await Vsftpd.StartAsync(null, "strict_ssl_read_eof=YES");
+        using var server = TlsVsftpd.Start(); // strict_ssl_read_eof=YES
         using var session = await TlsTestSession.LoginAsync("localhost", server.Port, TlsTestSession.Options("localhost"), TestPki.Anchors);
         var (data, _) = await session.OpenDataAsync("STOR cut-" + Guid.NewGuid().ToString("N"));
         await data.WriteAsync(new byte[100_000]);
@@ -74,7 +75,7 @@ public class VsftpdTlsTests
     [SkippableFact]
     public async Task Pinned_certificate_is_accepted_without_a_trusted_chain()
     {
-        using var server = await Vsftpd.StartAsync();
+        using var server = TlsVsftpd.Start();
         string name = server.PutFile(new byte[] { 1, 2, 3 });
         var pins = new[]
         {
@@ -101,13 +102,13 @@ public class VsftpdTlsTests
     [InlineData("localhost")]
     public async Task Pin_mismatch_is_rejected_before_any_command_is_sent(string host)
     {
-        using var server = await Vsftpd.StartAsync();
+        using var server = TlsVsftpd.Start();
         var options = TlsTestSession.Options(host);
         options.PinnedFingerprints.Add(new string('a', 64));
         var e = await Assert.ThrowsAsync<FtpException>(() => TlsTestSession.LoginAsync(host, server.Port, options, TestPki.Anchors));
         AssertRejected(e, host, "pin mismatch");
         await Task.Delay(200);
-        Assert.DoesNotContain("USER", server.Log);
+        Assert.DoesNotContain("USER", server.ReadServerLog());
     }
 
     [SkippableTheory]
@@ -115,11 +116,11 @@ public class VsftpdTlsTests
     [InlineData("localhost")]
     public async Task Name_mismatch_is_rejected(string host)
     {
-        using var server = await Vsftpd.StartAsync(TestPki.OtherName);
+        using var server = TlsVsftpd.Start(TestPki.OtherName);
         var e = await Assert.ThrowsAsync<FtpException>(() => TlsTestSession.LoginAsync(host, server.Port, TlsTestSession.Options(host), TestPki.Anchors));
         AssertRejected(e, host, "name mismatch", TestPki.OtherName);
         await Task.Delay(200);
-        Assert.DoesNotContain("USER", server.Log);
+        Assert.DoesNotContain("USER", server.ReadServerLog());
     }
 
     [SkippableTheory]
@@ -127,16 +128,16 @@ public class VsftpdTlsTests
     [InlineData("localhost")]
     public async Task Untrusted_chain_is_rejected(string host)
     {
-        using var server = await Vsftpd.StartAsync();
+        using var server = TlsVsftpd.Start();
         var e = await Assert.ThrowsAsync<FtpException>(() => TlsTestSession.LoginAsync(host, server.Port, TlsTestSession.Options(host), anchors: null));
         AssertRejected(e, host, "chain errors");
-        Assert.DoesNotContain("USER", server.Log);
+        Assert.DoesNotContain("USER", server.ReadServerLog());
     }
 
     [SkippableFact]
     public async Task Skipped_check_accepts_and_warns()
     {
-        using var server = await Vsftpd.StartAsync(TestPki.OtherName);
+        using var server = TlsVsftpd.Start(TestPki.OtherName);
         var options = TlsTestSession.Options("127.0.0.1");
         options.SkipCertificateCheck = true;
         using var session = await TlsTestSession.LoginAsync("127.0.0.1", server.Port, options, anchors: null);
@@ -149,7 +150,7 @@ public class VsftpdTlsTests
     [SkippableFact]
     public async Task Auth_ssl_is_accepted_and_implies_private_data()
     {
-        using var server = await Vsftpd.StartAsync();
+        using var server = TlsVsftpd.Start();
         string name = server.PutFile(new byte[] { 42 });
         using var session = await TlsTestSession.LoginAsync("127.0.0.1", server.Port, TlsTestSession.Options("127.0.0.1"), TestPki.Anchors, mechanismName: "SSL");
         Assert.True(session.Security.ImpliesPrivateData);
@@ -164,7 +165,7 @@ public class VsftpdTlsTests
     [InlineData("localhost")]
     public async Task Implicit_tls_wraps_before_the_greeting(string host)
     {
-        using var server = await Vsftpd.StartAsync(null, "implicit_ssl=YES");
+        using var server = TlsVsftpd.Start(implicitTls: true);
         string name = server.PutFile(new byte[] { 7, 7 });
         using var session = await TlsTestSession.LoginAsync(host, server.Port, TlsTestSession.Options(host), TestPki.Anchors, implicitTls: true);
         Assert.Equal("Implicit TLS", session.Security.Details.Mechanism);
@@ -177,7 +178,7 @@ public class VsftpdTlsTests
     public async Task Ccc_refused_by_vsftpd_leaves_the_session_protected_and_usable()
     {
         // vsftpd does not implement CCC: the refusal is a plain negative reply and TLS stays on.
-        using var server = await Vsftpd.StartAsync();
+        using var server = TlsVsftpd.Start();
         string name = server.PutFile(new byte[] { 9 });
         using var session = await TlsTestSession.LoginAsync("127.0.0.1", server.Port, TlsTestSession.Options("127.0.0.1"), TestPki.Anchors);
         var reply = await session.Control.ExecuteAsync("CCC", CancellationToken.None);
@@ -193,7 +194,7 @@ public class VsftpdTlsTests
     public async Task Client_certificate_is_presented_when_the_server_requires_one(string host)
     {
         string[] requireClientCert = { "ssl_request_cert=YES", "require_cert=YES", "validate_cert=YES", "ca_certs_file={dir}/ca.pem" };
-        using var server = await Vsftpd.StartAsync(null, requireClientCert);
+        using var server = TlsVsftpd.Start(null, false, requireClientCert);
         string name = server.PutFile(new byte[] { 5 });
 
         var options = TlsTestSession.Options(host);
@@ -201,7 +202,7 @@ public class VsftpdTlsTests
         using (var session = await TlsTestSession.LoginAsync(host, server.Port, options, TestPki.Anchors))
         {
             var (content, final) = await session.RetrieveAsync(name);
-            Assert.True(final.Code == 226, $"{final}\n{server.Log}");
+            Assert.True(final.Code == 226, $"{final}\n{server.ReadServerLog()}");
             Assert.Equal(new byte[] { 5 }, content);
         }
 
