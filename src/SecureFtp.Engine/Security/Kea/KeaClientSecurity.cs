@@ -10,7 +10,7 @@ namespace SecureFtp.Security.Kea
     /// takes the server's IV from the 235 reply.</summary>
     public sealed class KeaClientSecurity : KeaSecurity
     {
-        private enum Step { AwaitServerCertificate, SendClientData, AwaitServerIv, Done }
+        private enum Step { AwaitServerCertificate, SendClientData, AwaitServerIv, Done, Failed }
 
         private readonly KeaClientOptions _options;
         private Step _step = Step.AwaitServerCertificate;
@@ -40,12 +40,13 @@ namespace SecureFtp.Security.Kea
 
         public override void IncomingAdat(byte[] data)
         {
-            switch (_step)
-            {
-                case Step.AwaitServerCertificate: ReceiveServerCertificate(data); break;
-                case Step.AwaitServerIv: ReceiveServerIv(data); break;
-                default: throw KeaErrors.State("the client did not expect ADAT data now");
-            }
+            var step = _step;
+            if (step != Step.AwaitServerCertificate && step != Step.AwaitServerIv)
+                throw KeaErrors.State("the client did not expect ADAT data now");
+            // A failed exchange is over: its ephemeral value is never used for a second attempt.
+            _step = Step.Failed;
+            if (step == Step.AwaitServerCertificate) ReceiveServerCertificate(data);
+            else ReceiveServerIv(data);
         }
 
         /// <summary>334 ADAT=Base64(Certb || Rb).</summary>

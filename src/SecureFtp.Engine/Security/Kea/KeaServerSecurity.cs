@@ -9,7 +9,7 @@ namespace SecureFtp.Security.Kea
     /// After the exchange, <see cref="IsUserAllowed"/> says which user names the client's certificate may use.</summary>
     public sealed class KeaServerSecurity : KeaSecurity
     {
-        private enum Step { SendCertificate, AwaitClientData, SendIv, Done }
+        private enum Step { SendCertificate, AwaitClientData, SendIv, Done, Failed }
 
         private readonly KeaServerOptions _options;
         private Step _step = Step.SendCertificate;
@@ -54,6 +54,8 @@ namespace SecureFtp.Security.Kea
         public override void IncomingAdat(byte[] data)
         {
             if (_step != Step.AwaitClientData) throw KeaErrors.State("the server did not expect ADAT data now");
+            // A failed exchange is over: our ephemeral value is never used for a second attempt.
+            _step = Step.Failed;
             const string what = "client ADAT";
             int certificateLength = KeaCertificate.DerLength(data, 0, what);
             int fixedAfter = KeaDomain.ValueSize + Skipjack.WrappedKeySize + IvFieldSize;
