@@ -18,8 +18,8 @@ public class KeaWireVectorTests
         // "NOOP\r\n" || SEQ 0x1234 || pad 08 x8 || ICV, first token after an IV (no label block before it).
         var body = Encoding.ASCII.GetBytes("NOOP\r\n").Concat(new byte[] { 0x12, 0x34 }).ToArray();
         var token = SealedBlock.Seal(new SkipjackCbcStream(Mek, Iv, true), body, 0, body.Length);
-        // ICV: 4E4F4F50 + 0D0A1234 + 08080808 + 08080808 = 6B697191, then 32 zero bits.
-        Assert.Equal("4E4F4F500D0A1234" + "0808080808080808" + "6B69719100000000", Convert.ToHexString(Plain(token)));
+        // ICV: 4E4F4F50 + 0D0A1234 + 08080808 + 08080808 = 6B697194, then 32 zero bits.
+        Assert.Equal("4E4F4F500D0A1234" + "0808080808080808" + "6B69719400000000", Convert.ToHexString(Plain(token)));
         Assert.Equal(Vector.CommandToken, Convert.ToHexString(token));
     }
 
