@@ -24,6 +24,8 @@ namespace SecureFtp.Security.Kea
                 throw new ArgumentException("An absent label (type 0) has no value (RFC 2773 s.2.0).", nameof(value));
             if (type > MspType)
                 throw new ArgumentException($"Label type {type} is reserved (RFC 2773 Figure 3).", nameof(type));
+            if (value.Length > MaxLength)
+                throw new ArgumentException($"A label list is at most {MaxLength} octets.", nameof(value));
             Type = type;
             _value = (byte[])value.Clone();
         }
@@ -55,6 +57,7 @@ namespace SecureFtp.Security.Kea
             long length = (long)buffer[offset + 1] << 24 | (long)buffer[offset + 2] << 16 | (long)buffer[offset + 3] << 8 | buffer[offset + 4];
             if (length != end - offset - HeaderSize)
                 throw KeaErrors.Malformed(what, $"the label length says {length} octets but {end - offset - HeaderSize} are present");
+            if (length > MaxLength) throw KeaErrors.Malformed(what, $"the label list is {length} octets, more than the {MaxLength} allowed");
             if (type > MspType) throw KeaErrors.Security("KeaLabelRefused", $"the {what} carries label type {type}, which RFC 2773 reserves");
             if (type == AbsentType && length != 0) throw KeaErrors.Malformed(what, "an absent label (type 0) must have length 0");
             var value = new byte[length];
