@@ -50,6 +50,19 @@ public class KeaExchangeTests
     }
 
     [Fact]
+    public void EachSideTrustsTheCaOfItsOwnCredentialByDefault()
+    {
+        var client = new KeaClientSecurity(new KeaClientOptions(Kit.Alice, "ftp.example.test", 21));
+        var serverOptions = new KeaServerOptions(Kit.Server);
+        serverOptions.Users.MapSubject("CN=alice", "alice");
+        var server = new KeaServerSecurity(serverOptions);
+        KeaTestKit.Exchange(client, server);
+        Assert.Equal("Chain", client.Details.TrustSource);
+        Assert.Equal("Chain", server.Details.TrustSource);
+        Assert.True(server.IsUserAllowed("alice"));
+    }
+
+    [Fact]
     public void UserMappingDecidesWhichUserNamesTheClientMayUse()
     {
         var (_, server) = Kit.Established();
@@ -206,6 +219,7 @@ public class KeaExchangeTests
         KeaClientOptions Options(bool accept)
         {
             var o = new KeaClientOptions(Kit.Alice, "FTP.example.test", 2121) { TrustStore = store, AcceptNewKey = accept };
+            o.TrustedIssuers.Clear(); // trust through the store only, not through Alice's own CA
             return o;
         }
 
@@ -252,6 +266,7 @@ public class KeaExchangeTests
             TrustStore = store,
             ConfirmNewKey = (host, text) => { asked = host + "|" + text; return true; },
         };
+        options.TrustedIssuers.Clear();
         KeaTestKit.Exchange(new KeaClientSecurity(options), new KeaServerSecurity(Kit.ServerOptions()));
         Assert.StartsWith("ftp.example.test|", asked);
         Assert.Contains(Kit.Server.Fingerprint, asked);

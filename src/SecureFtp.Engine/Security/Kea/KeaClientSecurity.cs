@@ -81,7 +81,7 @@ namespace SecureFtp.Security.Kea
 
             var own = credential.Certificate.Der;
             var wrappedMek = Skipjack.WrapKey(tek, mek);
-            _outgoingAdat = Concat(own, _ephemeral, wrappedMek, ivField, sealedLabel);
+            _outgoingAdat = KeaBytes.Concat(own, _ephemeral, wrappedMek, ivField, sealedLabel);
             _pendingTek = tek;
             _pendingMek = mek;
             _step = Step.SendClientData;
@@ -144,18 +144,6 @@ namespace SecureFtp.Security.Kea
                 Source = "FirstUse",
             });
             return "FirstUse";
-        }
-
-        internal static byte[] Concat(params byte[][] parts)
-        {
-            var output = new byte[parts.Sum(p => p.Length)];
-            int offset = 0;
-            foreach (var part in parts)
-            {
-                Buffer.BlockCopy(part, 0, output, offset, part.Length);
-                offset += part.Length;
-            }
-            return output;
         }
     }
 }

@@ -30,7 +30,7 @@ namespace SecureFtp.Security.Kea
         {
             if (!domain.G.ModPow(privateValue, domain.P).Equals(certificate.PublicValue))
                 throw KeaErrors.Security("KeaKeyMismatch", $"the private KEA value does not belong to the certificate of {certificate.Subject}");
-            if (!AreEqual(domain.Identifier(), certificate.DomainIdentifier))
+            if (!KeaBytes.FixedTimeEquals(domain.Identifier(), certificate.DomainIdentifier))
                 throw KeaErrors.Security("KeaDomainMismatch", $"the certificate of {certificate.Subject} names a different KEA domain than its key");
             Certificate = certificate;
             PrivateValue = privateValue;
@@ -79,14 +79,6 @@ namespace SecureFtp.Security.Kea
             var domain = KeaDomain.FromDssParms(DsaParameter.GetInstance(sequence[1]));
             var privateValue = DerInteger.GetInstance(sequence[2]).Value;
             return new KeaCredential(certificate, privateValue, domain, issuer);
-        }
-
-        private static bool AreEqual(byte[] a, byte[] b)
-        {
-            if (a.Length != b.Length) return false;
-            int diff = 0;
-            for (int i = 0; i < a.Length; i++) diff |= a[i] ^ b[i];
-            return diff == 0;
         }
     }
 

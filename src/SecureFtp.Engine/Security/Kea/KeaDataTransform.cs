@@ -47,7 +47,7 @@ namespace SecureFtp.Security.Kea
             Buffer.BlockCopy(fileIvField, 0, body, Skipjack.WrappedKeySize + HashSize, KeaSecurity.IvFieldSize);
             label.WriteTo(body, Skipjack.WrappedKeySize + HashSize + KeaSecurity.IvFieldSize);
             var cbc = new SkipjackCbcStream(tek, KeaSecurity.IvFromField(tokenIvField, 0, "file token"), encrypt: true);
-            return KeaClientSecurity.Concat(tokenIvField, SealedBlock.Seal(cbc, body, 0, body.Length));
+            return KeaBytes.Concat(tokenIvField, SealedBlock.Seal(cbc, body, 0, body.Length));
         }
 
         /// <summary>Reads the token at the start of <paramref name="buffer"/>; returns it and its length.</summary>
@@ -150,7 +150,7 @@ namespace SecureFtp.Security.Kea
                 Skipjack.WritePad(record, data.Count, pad);
                 _cbc!.Process(record, 0, record.Length);
             }
-            return token.Length == 0 ? record : KeaClientSecurity.Concat(token, record);
+            return token.Length == 0 ? record : KeaBytes.Concat(token, record);
         }
 
         public byte[] Decode(ArraySegment<byte> token)
@@ -195,10 +195,10 @@ namespace SecureFtp.Security.Kea
                 throw KeaErrors.Security("KeaBadPad", "a data block has an invalid pad after decryption: it was altered on the way");
             var sentHash = SealedBlock.Verify(plain, plain.Length, "end-of-file block");
             var hash = FinishHash();
-            if (!Same(sentHash, hash))
+            if (!KeaBytes.FixedTimeEquals(sentHash, hash))
                 throw KeaErrors.Security("KeaFileHashMismatch",
                     "the SHA-1 of the file received does not match the end-of-file block: file data was altered, dropped or reordered");
-            if (!IsZero(_tokenHash!) && !Same(_tokenHash!, hash))
+            if (!KeaBytes.IsZero(_tokenHash!) && !KeaBytes.FixedTimeEquals(_tokenHash!, hash))
                 throw KeaErrors.Security("KeaFileHashMismatch", "the SHA-1 of the file received does not match the hash in the file token");
             _finished = true;
             return Array.Empty<byte>();
@@ -209,20 +209,6 @@ namespace SecureFtp.Security.Kea
             var hash = new byte[KeaFileToken.HashSize];
             _hash.DoFinal(hash, 0);
             return hash;
-        }
-
-        private static bool IsZero(byte[] value)
-        {
-            foreach (var b in value) if (b != 0) return false;
-            return true;
-        }
-
-        private static bool Same(byte[] a, byte[] b)
-        {
-            if (a.Length != b.Length) return false;
-            int diff = 0;
-            for (int i = 0; i < a.Length; i++) diff |= a[i] ^ b[i];
-            return diff == 0;
         }
     }
 }

@@ -76,6 +76,7 @@ namespace SecureFtp.Security.Kea
             Credential = credential ?? throw new ArgumentNullException(nameof(credential));
             Host = host;
             Port = port;
+            if (credential.Issuer != null) TrustedIssuers.Add(credential.Issuer);
         }
 
         public KeaCredential Credential { get; }
@@ -84,7 +85,8 @@ namespace SecureFtp.Security.Kea
         public string Host { get; }
         public int Port { get; }
 
-        /// <summary>CAs whose KEA certificates are trusted for any server ("Chain").</summary>
+        /// <summary>CAs whose KEA certificates are trusted for any server ("Chain"). Starts with the CA that issued
+        /// our own credential, when the credential file carries it: the site CA, as with FORTEZZA cards.</summary>
         public IList<KeaIssuer> TrustedIssuers { get; } = new List<KeaIssuer>();
 
         /// <summary>Server KEA certificates recorded per host, type "KEA" ("TrustStore"); null = no store.</summary>
@@ -108,12 +110,15 @@ namespace SecureFtp.Security.Kea
         public KeaServerOptions(KeaCredential credential)
         {
             Credential = credential ?? throw new ArgumentNullException(nameof(credential));
+            if (credential.Issuer != null) TrustedIssuers.Add(credential.Issuer);
         }
 
         public KeaCredential Credential { get; }
 
-        /// <summary>CAs whose client certificates are accepted. A client certificate that does not chain to one
-        /// of them is accepted only when <see cref="Users"/> maps its fingerprint.</summary>
+        /// <summary>CAs whose client certificates are accepted; starts with the CA that issued the server's own
+        /// credential. A client certificate that does not chain to one of them is accepted only when
+        /// <see cref="Users"/> maps its fingerprint. Being accepted is not being allowed to log in: that is
+        /// <see cref="Users"/>' decision.</summary>
         public IList<KeaIssuer> TrustedIssuers { get; } = new List<KeaIssuer>();
 
         public KeaUserMap Users { get; } = new KeaUserMap();

@@ -137,7 +137,7 @@ namespace SecureFtp.Security.Kea
                 var record = new byte[length];
                 if (ReadFull(stored, record) != length)
                     throw new FtpException(FtpErrorKind.LocalIo, "KeaStoredFileUnreadable", $"{KeaErrors.Mechanism}: the pre-encrypted file is truncated");
-                yield return first ? KeaClientSecurity.Concat(token, record) : record;
+                yield return first ? KeaBytes.Concat(token, record) : record;
                 first = false;
             }
         }

@@ -210,9 +210,6 @@ namespace SecureFtp.Security.Kea
         {
             if (Tek != null) Array.Clear(Tek, 0, Tek.Length);
             if (Mek != null) Array.Clear(Mek, 0, Mek.Length);
-            Dispose(true);
         }
-
-        protected virtual void Dispose(bool disposing) { }
     }
 }

@@ -40,7 +40,7 @@ namespace SecureFtp.Security.Kea
                     var ephemeral = _options.Credential.Domain.GenerateKeyPair(Random);
                     _ephemeralPrivate = ephemeral.Private;
                     _step = Step.AwaitClientData;
-                    return KeaClientSecurity.Concat(_options.Credential.Certificate.Der, KeaDomain.ToFixed(ephemeral.Public));
+                    return KeaBytes.Concat(_options.Credential.Certificate.Der, KeaDomain.ToFixed(ephemeral.Public));
                 }
                 case Step.SendIv:
                     _step = Step.Done;

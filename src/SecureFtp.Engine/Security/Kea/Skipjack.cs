@@ -74,9 +74,7 @@ namespace SecureFtp.Security.Kea
         {
             var expected = new byte[IcvSize];
             WriteIcv(data, offset, length, expected, 0);
-            int diff = 0;
-            for (int i = 0; i < IcvSize; i++) diff |= expected[i] ^ data[icvOffset + i];
-            return diff == 0;
+            return KeaBytes.FixedTimeEquals(expected, 0, data, icvOffset, IcvSize);
         }
 
         private static uint OnesComplementSum(byte[] data, int offset, int length)
