@@ -34,9 +34,9 @@ public sealed class ServerProbeTests
         Host = "127.0.0.1",
         Port = server.Port,
         ImplicitTlsPort = ProbeVsftpd.FreePort(), // nothing listens there: implicit TLS is not offered
-        Credential = withCredential ? new NetworkCredential(ProbeVsftpd.User, ProbeVsftpd.Password) : null,
+        Credential = withCredential ? new NetworkCredential(server.User, server.Password) : null,
         PinnedFingerprints = pin ? new List<string> { KeyFingerprint.Compute(server.Certificate.RawData) } : new List<string>(),
-        TrustStorePath = Path.Combine(server.WorkDirectory, "trust"),
+        TrustStorePath = Path.Combine(server.Folder, "trust"),
         Timeout = TimeSpan.FromSeconds(10),
         Trace = (sent, line) => _output.WriteLine((sent ? "> " : "< ") + line),
     };
@@ -128,7 +128,7 @@ public sealed class ServerProbeTests
         Assert.DoesNotContain("PASS", server.Log);
 
         // A pin in the trust store is as good as a pin given per call.
-        new FileTrustStore(Path.Combine(server.WorkDirectory, "trust")).Add(
+        new FileTrustStore(Path.Combine(server.Folder, "trust")).Add(
             TrustedKey.FromFingerprint("127.0.0.1", server.Port, TrustKeyTypes.Tls, KeyFingerprint.Compute(server.Certificate.RawData), null));
         var pinned = await ServerProbe.ProbeAsync(Options(server, pin: false));
         Assert.True(pinned.LoginSucceeded);
@@ -151,7 +151,7 @@ public sealed class ServerProbeTests
     public async Task Implicit_tls_is_found_on_its_port()
     {
         using var server = ProbeVsftpd.Start(LenientSettings);
-        using var implicitServer = ProbeVsftpd.Start("implicit_ssl=YES\nssl_tlsv1=NO");
+        using var implicitServer = ProbeVsftpd.Start("ssl_tlsv1=NO", implicitTls: true);
         var options = Options(server, withCredential: false);
         options.ImplicitTlsPort = implicitServer.Port;
         options.EnumerateCipherSuites = false;
