@@ -4,7 +4,7 @@
 # by another module never clashes with ours. Windows PowerShell 5.1 (Desktop): bin/netstandard2.0, loaded as is.
 if ($PSEdition -eq 'Core') {
     if (-not ('SecureFtp.LoadContext.ModuleLoadContext' -as [type])) {
-        Add-Type -Path ([System.IO.Path]::Combine($PSScriptRoot, 'bin', 'net8.0', 'SecureFtp.LoadContext.dll'))
+        $null = [System.Reflection.Assembly]::LoadFrom([System.IO.Path]::Combine($PSScriptRoot, 'bin', 'net8.0', 'SecureFtp.LoadContext.dll'))
     }
     $cmdletAssembly = [SecureFtp.LoadContext.ModuleLoadContext]::Initialize()
 }
