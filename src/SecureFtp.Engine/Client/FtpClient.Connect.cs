@@ -108,12 +108,12 @@ namespace SecureFtp
             string what = refused.Count > 0
                 ? $"{Options.Host} refused every security mechanism offered to it (AUTH {string.Join(", AUTH ", refused)})"
                 : $"No security mechanism could be tried with {Options.Host}";
+            await RefuseCleartextForTrustedHostAsync(what).ConfigureAwait(false);
             if (MechanismOrder.AllowsCleartext(order))
             {
                 Options.Verbose?.Invoke(what + "; continuing in cleartext as -Mechanism includes None.");
                 return;
             }
-            await RefuseCleartextForTrustedHostAsync(what, ct).ConfigureAwait(false);
             switch (Options.FallbackPolicy)
             {
                 case FallbackPolicy.Allow:
@@ -131,7 +131,16 @@ namespace SecureFtp
 
         /// <summary>Seed 000 s.5.6 (coerced fallback): a host we hold a key or pin for must be answering securely;
         /// if it is not, someone may be stripping AUTH. Never fall back for it, whatever the policy.</summary>
-        private Task RefuseCleartextForTrustedHostAsync(string what, CancellationToken ct) => Task.CompletedTask;
+        private async Task RefuseCleartextForTrustedHostAsync(string what)
+        {
+            var store = new Trust.FileTrustStore(Options.TrustStorePath);
+            bool known = store.HasAnyKeyFor(Options.Host, Port) || store.HasAnyKeyFor(Control.RemoteEndPoint.Address.ToString(), Port);
+            if (!known && Options.PinnedFingerprints.Count == 0) return;
+            await QuietQuitAsync().ConfigureAwait(false);
+            throw new FtpException(FtpErrorKind.Policy, "CoercedFallbackRefused",
+                what + $". The trust store at {store.Location} holds a key or pin for this server, so it has spoken securely before: " +
+                "someone may be stripping the security negotiation. No credential was sent, and cleartext is refused whatever the fallback policy.");
+        }
 
         private async Task LoginAsync(CancellationToken ct)
         {

@@ -112,7 +112,7 @@ namespace SecureFtp
             var peer = Control.RemoteEndPoint.Address;
             int port;
             FtpReply reply;
-            if (!_epsvUnsupported)
+            if (!_epsvUnsupported && Options.UseExtendedPassive)
             {
                 reply = await Control.ExecuteAsync("EPSV", ct).ConfigureAwait(false);
                 if (reply.Code == 229)

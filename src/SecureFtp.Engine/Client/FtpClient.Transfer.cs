@@ -230,7 +230,7 @@ namespace SecureFtp
             private readonly string _path;
             private readonly long? _total;
             private readonly long _start;
-            private TimeSpan _last = TimeSpan.MinValue;
+            private TimeSpan? _last;
 
             public ProgressThrottle(IProgress<TransferProgress>? progress, string path, long? total, long start)
             {
@@ -239,7 +239,7 @@ namespace SecureFtp
 
             public void Report(long done, TimeSpan elapsed)
             {
-                if (_progress == null || elapsed - _last < TimeSpan.FromMilliseconds(250)) return;
+                if (_progress == null || _last is TimeSpan last && elapsed - last < TimeSpan.FromMilliseconds(250)) return;
                 _last = elapsed;
                 _progress.Report(new TransferProgress(_path, done, _total, elapsed));
             }

@@ -71,6 +71,10 @@ namespace SecureFtp
 
         public DataConnectionMode DataConnectionMode { get; set; } = DataConnectionMode.Passive;
 
+        /// <summary>Try EPSV before PASV (RFC 2428). Off forces PASV, for servers or middleboxes that break on EPSV
+        /// (curl's --disable-epsv, lftp's ftp:prefer-epsv).</summary>
+        public bool UseExtendedPassive { get; set; } = true;
+
         /// <summary>The address to announce in EPRT/PORT; null = the control connection's local address.</summary>
         public IPAddress? ActiveAddress { get; set; }
 

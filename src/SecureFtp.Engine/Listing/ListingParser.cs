@@ -61,7 +61,7 @@ namespace SecureFtp.Listing
         }
 
         private static readonly Regex Unix = new Regex(
-            @"^(?<type>[-dlbcps])(?<perm>[-rwxsStTl]{9})[+@.]?\s+(?<links>\d+)\s+(?:(?<owner>\S+)\s+(?<group>\S+)\s+)?(?<size>\d+)\s+" +
+            @"^(?<type>[-dlbcps])(?<perm>[-rwxsStTl]{9})[+@.]?\s+(?<links>\d+)\s+(?:(?<owner>\S+)\s+(?:(?<group>\S+)\s+)?)?(?<size>\d+)\s+" +
             @"(?<month>[A-Za-z]{3})\s+(?<day>\d{1,2})\s+(?:(?<time>\d{1,2}:\d{2})|(?<year>\d{4}))\s(?<name>.+)$",
             RegexOptions.CultureInvariant);
 
