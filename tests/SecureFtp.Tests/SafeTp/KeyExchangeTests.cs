@@ -248,3 +248,20 @@ public class KeyExchangeTests
         throw new InvalidOperationException("not found");
     }
 }
+
+public class ServerFactoryTests
+{
+    [Fact]
+    public void The_server_factory_makes_a_fresh_server_half_per_connection_bound_to_its_address()
+    {
+        var factory = SafeTpMechanism.ServerFactory(SafeTpTestKit.ServerKey, new SafeTpServerPolicy { MinimumElGamalBits = 768 });
+        using var server = factory(SafeTpTestKit.ServerAddress);
+        using var client = SafeTpTestKit.Client();
+        SafeTpTestKit.Exchange(client, server);
+        Assert.True(server.IsEstablished);
+        using var other = factory(System.Net.IPAddress.Parse("192.0.2.99"));
+        using var client2 = SafeTpTestKit.Client();
+        Assert.Equal("ServerAddressMismatch", Assert.Throws<FtpException>(() => SafeTpTestKit.Exchange(client2, other)).ErrorId);
+        Assert.Throws<FtpException>(() => SafeTpMechanism.ServerFactory(SafeTpTestKit.ServerKey, new SafeTpServerPolicy { MinimumElGamalBits = 1000 }));
+    }
+}
