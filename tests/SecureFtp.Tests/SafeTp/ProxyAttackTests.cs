@@ -181,6 +181,9 @@ public sealed class ProxyAttackTests : IDisposable
         using (var data = await LoopbackClient.OpenDataAsync(control, "RETR payroll.csv", session, attacker.Record))
             await data.CopyToAsync(Stream.Null);
         Assert.Equal(226, (await control.ReadReplyAsync(CancellationToken.None)).Code);
+        // What the eavesdropper recorded holds no run of the file's bytes.
+        Assert.True(attacker.Recording.Length > server.Download.Length);
+        Assert.Equal(-1, attacker.Recording.AsSpan().IndexOf(server.Download.AsSpan(5000, 16)));
 
         server.Download = Encoding.ASCII.GetBytes("the new payroll");
         using var second = await LoopbackClient.OpenDataAsync(control, "RETR payroll.csv", session, attacker.Replay);
@@ -210,20 +213,31 @@ internal sealed class DataInterceptor : IAsyncDisposable
 {
     private readonly List<TcpListener> _listeners = new();
     private readonly List<Task> _relays = new();
-    private byte[] _recording = Array.Empty<byte>();
+    private MemoryStream _recordingStream = new();
 
-    public int Record(int serverPort) => Intercept(serverPort, async (fromServer, toClient) =>
+    /// <summary>The bytes the last recorded transfer carried on the wire.</summary>
+    public byte[] Recording { get { lock (_recordingStream) return _recordingStream.ToArray(); } }
+
+    public int Record(int serverPort)
     {
         var copy = new MemoryStream();
-        var buffer = new byte[65536];
-        int n;
-        while ((n = await fromServer.ReadAsync(buffer)) > 0) { copy.Write(buffer, 0, n); await toClient.WriteAsync(buffer.AsMemory(0, n)); }
-        _recording = copy.ToArray();
-    });
+        _recordingStream = copy;
+        return Intercept(serverPort, async (fromServer, toClient) =>
+        {
+            var buffer = new byte[65536];
+            int n;
+            // Recorded before it is forwarded: once the client has the bytes, so has the recording.
+            while ((n = await fromServer.ReadAsync(buffer)) > 0)
+            {
+                lock (copy) copy.Write(buffer, 0, n);
+                await toClient.WriteAsync(buffer.AsMemory(0, n));
+            }
+        });
+    }
 
     public int Replay(int serverPort) => Intercept(serverPort, async (fromServer, toClient) =>
     {
-        await toClient.WriteAsync(_recording);
+        await toClient.WriteAsync(Recording);
         await fromServer.CopyToAsync(Stream.Null);
     });
 
