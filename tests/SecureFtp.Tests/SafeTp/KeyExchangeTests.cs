@@ -23,6 +23,9 @@ public class KeyExchangeTests
         Assert.False(server.HasOutgoingAdat);
         Assert.Equal("Example Corp FTP", client.Details.PeerName);
         Assert.Equal(SafeTpTestKit.ServerKey.Fingerprint, client.Details.PeerFingerprint);
+        Assert.Equal("X-SafeTP1 (DSA 1024, ElGamal 1024)", client.Details.ProtocolVersion);
+        Assert.Equal(client.Details.ProtocolVersion, server.Details.ProtocolVersion);
+        Assert.Equal("3DES-EDE-CBC/HMAC-SHA1", client.Details.Cipher);
 
         var command = client.Encode(Bytes("PASS secret"));
         Assert.DoesNotContain("secret", Encoding.ASCII.GetString(command));

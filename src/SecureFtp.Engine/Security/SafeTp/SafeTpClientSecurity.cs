@@ -82,6 +82,7 @@ namespace SecureFtp.Security.SafeTp
             r.End();
             Details.PeerName = branded.Brand;
             Details.PeerFingerprint = KeyFingerprint.Compute(branded.Encoding);
+            Details.ProtocolVersion = $"X-SafeTP1 (DSA {branded.Key.Parameters.P.BitLength}, ElGamal {_clientKey.Bits})";
             DecideTrust(branded);
             if (_clientKey.Bits < minimumBits)
                 throw new FtpException(FtpErrorKind.Policy, "ElGamalKeyTooShort",
