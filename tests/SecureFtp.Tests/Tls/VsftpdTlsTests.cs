@@ -39,6 +39,25 @@ public class VsftpdTlsTests
         Assert.DoesNotContain("session reuse required", server.ReadServerLog());
     }
 
+    [SkippableTheory]
+    [InlineData("127.0.0.1")]
+    [InlineData("localhost")]
+    public async Task Empty_and_one_byte_files_round_trip(string host)
+    {
+        using var server = TlsVsftpd.Start();
+        using var session = await TlsTestSession.LoginAsync(host, server.Port, TlsTestSession.Options(host), TestPki.Anchors);
+        foreach (var content in new[] { Array.Empty<byte>(), new byte[] { 0x5A } })
+        {
+            string name = server.PutFile(content);
+            var (received, final) = await session.RetrieveAsync(name);
+            Assert.True(final.Code == 226, $"{final}\n{server.ReadServerLog()}");
+            Assert.Equal(content, received);
+            string uploaded = "up-" + name;
+            Assert.Equal(226, (await session.StoreAsync(uploaded, content)).Code);
+            Assert.Equal(content, File.ReadAllBytes(server.LocalPath(uploaded)));
+        }
+    }
+
     [SkippableFact]
     public async Task Upload_ends_with_close_notify_which_strict_vsftpd_requires()
     {

@@ -96,20 +96,16 @@ namespace SecureFtp.Security.Tls
             OpenSslChannel? resumeFrom, X509Certificate2? clientCertificate,
             Func<X509Certificate2?, IReadOnlyList<X509Certificate2>, FtpException?> validate, CancellationToken ct)
         {
-            OpenSslChannel channel;
-            lock (typeof(OpenSslChannel))
-            {
-                ERR_clear_error();
-                IntPtr ssl = SSL_new(context.Handle);
-                if (ssl == IntPtr.Zero) throw Failure(host, "starting TLS", null, TakeErrors());
-                IntPtr rbio = BIO_new(BIO_s_mem()), wbio = BIO_new(BIO_s_mem());
-                // An empty read BIO means "wait for more" (retry), not end of stream.
-                BIO_ctrl(rbio, BIO_C_SET_BUF_MEM_EOF_RETURN, (IntPtr)(-1), IntPtr.Zero);
-                SSL_set_bio(ssl, rbio, wbio);
-                SSL_set_connect_state(ssl);
-                // No SNI: the host is an IP literal (RFC 6066 s.3 forbids IP addresses in server_name).
-                channel = new OpenSslChannel(ssl, rbio, wbio, raw, ownsRaw, host, isData);
-            }
+            ERR_clear_error();
+            IntPtr ssl = SSL_new(context.Handle);
+            if (ssl == IntPtr.Zero) throw Failure(host, "starting TLS", null, TakeErrors());
+            IntPtr rbio = BIO_new(BIO_s_mem()), wbio = BIO_new(BIO_s_mem());
+            // An empty read BIO means "wait for more" (retry), not end of stream.
+            BIO_ctrl(rbio, BIO_C_SET_BUF_MEM_EOF_RETURN, (IntPtr)(-1), IntPtr.Zero);
+            SSL_set_bio(ssl, rbio, wbio);
+            SSL_set_connect_state(ssl);
+            // No SNI: the host is an IP literal (RFC 6066 s.3 forbids IP addresses in server_name).
+            var channel = new OpenSslChannel(ssl, rbio, wbio, raw, ownsRaw, host, isData);
             try
             {
                 if (clientCertificate != null) channel.UseClientCertificate(clientCertificate);
@@ -356,6 +352,7 @@ namespace SecureFtp.Security.Tls
 
         private async ValueTask WriteCoreAsync(ReadOnlyMemory<byte> buffer, CancellationToken ct)
         {
+            HasWritten = true;
             int offset = 0;
             while (offset < buffer.Length)
             {
@@ -415,7 +412,7 @@ namespace SecureFtp.Security.Tls
                 {
                     try { SendCloseNotifyAsync(CancellationToken.None).GetAwaiter().GetResult(); }
                     catch (Exception e) when (e is IOException or ObjectDisposedException or FtpException) { }
-                    if (IsData) FinishGracefully(_transport);
+                    if (IsData && (HasWritten || CloseNotifyReceived)) FinishGracefully(_transport);
                 }
                 _disposed = true;
                 lock (_sync)
