@@ -58,6 +58,27 @@ public class VsftpdTlsTests
         }
     }
 
+    [SkippableTheory]
+    [InlineData("127.0.0.1")]
+    [InlineData("localhost")]
+    public async Task Two_sessions_to_the_same_host_each_resume_their_own_session(string host)
+    {
+        // SslStream keeps its sessions per host name, shared by every connection in the process: two FTP
+        // sessions to one server must still each present a session vsftpd accepts.
+        using var server = TlsVsftpd.Start();
+        var content = RandomNumberGenerator.GetBytes(200_000);
+        string name = server.PutFile(content);
+        using var first = await TlsTestSession.LoginAsync(host, server.Port, TlsTestSession.Options(host), TestPki.Anchors);
+        using var second = await TlsTestSession.LoginAsync(host, server.Port, TlsTestSession.Options(host), TestPki.Anchors);
+        foreach (var session in new[] { first, second, first, second })
+        {
+            var (received, final) = await session.RetrieveAsync(name);
+            Assert.True(final.Code == 226, $"{final}\n{server.ReadServerLog()}");
+            Assert.Equal(content, received);
+            Assert.Equal(226, (await session.StoreAsync("up-" + Guid.NewGuid().ToString("N"), content)).Code);
+        }
+    }
+
     [SkippableFact]
     public async Task Upload_ends_with_close_notify_which_strict_vsftpd_requires()
     {
