@@ -1,4 +1,5 @@
 using System;
+using System.Buffers;
 using System.Collections.Generic;
 using System.IO;
 using System.Runtime.InteropServices;
@@ -72,8 +73,10 @@ namespace SecureFtp.Security.Tls
         private readonly Stream _transport;
         private readonly bool _ownsTransport;
         private readonly object _sync = new object();
-        private readonly byte[] _incoming = new byte[TransportChunk];
-        private readonly byte[] _outgoing = new byte[TransportChunk + 4096];
+        // Pooled: a session of many small files opens a data channel per file, and fresh 256 KiB arrays would
+        // each land on the large object heap.
+        private readonly byte[] _incoming = ArrayPool<byte>.Shared.Rent(TransportChunk);
+        private readonly byte[] _outgoing = ArrayPool<byte>.Shared.Rent(TransportChunk + 4096);
         private readonly SemaphoreSlim _writeLock = new SemaphoreSlim(1, 1);
         private IntPtr _ssl;
         private IntPtr _readBio, _writeBio;
@@ -420,8 +423,15 @@ namespace SecureFtp.Security.Tls
                     if (_ssl != IntPtr.Zero) SSL_free(_ssl); // frees both BIOs too
                     _ssl = _readBio = _writeBio = IntPtr.Zero;
                 }
-                if (_ownsTransport) _transport.Dispose();
                 _writeLock.Dispose();
+                if (_ownsTransport)
+                {
+                    // Closed first, so no read still in flight can write into a buffer that went back to the pool.
+                    // (A control channel's socket belongs to the control connection: its buffers are left to the GC.)
+                    _transport.Dispose();
+                    ArrayPool<byte>.Shared.Return(_incoming);
+                    ArrayPool<byte>.Shared.Return(_outgoing);
+                }
             }
             base.Dispose(disposing);
         }
