@@ -198,7 +198,8 @@ public sealed class ServerProbeEmbeddedServerTests
         Assert.True(result.LoginSucceeded);
         Assert.True(result.ProtPRequired);
         Assert.StartsWith("534", result.ClearDataReply);
-        Assert.NotNull(result.CccAccepted);
+        Assert.False(result.CccAccepted); // refused for the whole session (seed 000 s.6.5)
+        Assert.StartsWith("534", result.CccReply);
         Assert.DoesNotContain(server.Log, e => e.Message.Contains(SecureFtp.Tests.Server.RunningServer.Password));
     }
 }
