@@ -18,7 +18,7 @@ namespace SecureFtp.Security.Rfc2228
     /// file for a whole one.
     /// A server must hold the 226 for an upload until <see cref="ReachedEndOfFile"/> (seed 000 s.5.4), and for a
     /// download until it disposed the stream.</remarks>
-    public sealed class ProtectedDataStream : Stream
+    public sealed class ProtectedDataStream : Stream, IAbortableStream
     {
         private readonly Stream _raw;
         private readonly Func<ITransform> _createSender;
