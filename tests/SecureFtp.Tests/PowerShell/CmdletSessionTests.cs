@@ -1,13 +1,12 @@
 using System.Management.Automation;
-using SecureFtp.Tests.Client;
 using SecureFtp.Tests.Infrastructure;
 using Xunit;
 
 namespace SecureFtp.Tests.PowerShell;
 
-/// <summary>The cmdlets, run through the hosted PowerShell engine against a real vsftpd (plain FTP until the TLS
-/// mechanism lands; the cmdlets do not depend on the mechanism).</summary>
-public class CmdletSessionTests(PlainVsftpdFixture server) : IClassFixture<PlainVsftpdFixture>, IDisposable
+/// <summary>The cmdlets, run through the hosted PowerShell engine against a real vsftpd with explicit TLS
+/// (require_ssl_reuse=YES), its certificate pinned by thumbprint.</summary>
+public class CmdletSessionTests(VsftpdFixture server) : IClassFixture<VsftpdFixture>, IDisposable
 {
     private readonly string _local = Directory.CreateTempSubdirectory("secureftp-ps-").FullName;
 
@@ -26,9 +25,9 @@ public class CmdletSessionTests(PlainVsftpdFixture server) : IClassFixture<Plain
         server.Require();
         var ps = new HostedPowerShell();
         ps.Run("""
-            $null = Connect-SecureFtp -ComputerName $hostName -Port $port -Credential $credential -Mechanism None
+            $null = Connect-SecureFtp -ComputerName $hostName -Port $port -Credential $credential -Mechanism Tls -CertificateThumbprint $thumbprint
             $null = $ExecutionContext.SessionState.Path.SetLocation($local)
-            """, ("credential", Credential(server.User, server.Password)), ("hostName", server.Host), ("port", server.Port), ("local", _local)).ThrowOnError();
+            """, ("credential", Credential(server.User, server.Password)), ("hostName", server.Host), ("port", server.Port), ("thumbprint", server.CertificateThumbprint), ("local", _local)).ThrowOnError();
         return ps;
     }
 
@@ -40,7 +39,12 @@ public class CmdletSessionTests(PlainVsftpdFixture server) : IClassFixture<Plain
         var shown = PSObject.AsPSObject(session);
         Assert.Equal(server.Host, shown.Properties["ComputerName"].Value);
         Assert.Equal(server.Port, shown.Properties["Port"].Value);
-        Assert.Equal("None", shown.Properties["Mechanism"].Value);
+        Assert.Equal("TLS", shown.Properties["Mechanism"].Value);
+        Assert.False(string.IsNullOrEmpty(shown.Properties["ProtocolVersion"].Value as string));
+        Assert.False(string.IsNullOrEmpty(shown.Properties["Cipher"].Value as string));
+        Assert.False(string.IsNullOrEmpty(shown.Properties["PeerFingerprint"].Value as string));
+        Assert.Equal("Private", shown.Properties["DataProtection"].Value!.ToString());
+        Assert.Equal(true, shown.Properties["CommandChannelProtected"].Value);
         Assert.Equal(true, shown.Properties["IsConnected"].Value);
         Assert.Equal(server.User, shown.Properties["UserName"].Value);
 
@@ -56,8 +60,8 @@ public class CmdletSessionTests(PlainVsftpdFixture server) : IClassFixture<Plain
         server.Require();
         using var ps = new HostedPowerShell();
         var result = ps.Run("""
-            Connect-SecureFtp -ComputerName $hostName -Port $port -Credential $credential -Mechanism None
-            """, ("credential", Credential(server.User, "not-the-password")), ("hostName", server.Host), ("port", server.Port));
+            Connect-SecureFtp -ComputerName $hostName -Port $port -Credential $credential -Mechanism Tls -CertificateThumbprint $thumbprint
+            """, ("credential", Credential(server.User, "not-the-password")), ("hostName", server.Host), ("port", server.Port), ("thumbprint", server.CertificateThumbprint));
         Assert.Empty(result.Output);
         var error = Assert.Single(result.Errors, e => e.FullyQualifiedErrorId.StartsWith("LoginRefused"));
         Assert.Equal("LoginRefused,SecureFtp.PowerShell.Commands.ConnectSecureFtpCommand", error.FullyQualifiedErrorId);
@@ -206,11 +210,21 @@ public class CmdletSessionTests(PlainVsftpdFixture server) : IClassFixture<Plain
     }
 
     [SkippableFact]
-    public void Private_protection_without_a_mechanism_is_a_SecurityError()
+    public void Protection_switches_to_Clear_and_back_and_transfers_work_at_both_levels()
     {
         using var ps = Connected();
-        var result = ps.Run("Set-FtpProtection -Level Private");
-        Assert.Equal(ErrorCategory.SecurityError, Assert.Single(result.Errors).CategoryInfo.Category);
+        var file = server.CreateFile("prot-" + Guid.NewGuid().ToString("N")[..8] + ".bin", 5000);
+        var levels = ps.Run("""
+            (Set-FtpProtection -Level Clear -PassThru).DataProtection.ToString()
+            Receive-FtpFile -Path $remote -Destination clear.bin
+            Set-FtpProtection -Level Private -WhatIf
+            (Get-SecureFtpSession -Current).DataProtection.ToString()
+            (Set-FtpProtection -Level Private -PassThru).DataProtection.ToString()
+            Receive-FtpFile -Path $remote -Destination private.bin
+            """, ("remote", file.RemotePath)).ThrowOnError().Output.Select(o => o.ToString());
+        Assert.Equal(new[] { "Clear", "Clear", "Private" }, levels);
+        Assert.Equal(file.Sha256, FtpServerFixture.Sha256Of(Path.Combine(_local, "clear.bin")));
+        Assert.Equal(file.Sha256, FtpServerFixture.Sha256Of(Path.Combine(_local, "private.bin")));
     }
 
     [SkippableFact]

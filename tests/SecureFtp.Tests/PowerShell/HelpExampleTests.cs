@@ -1,16 +1,15 @@
 using System.Management.Automation;
 using System.Management.Automation.Language;
-using SecureFtp.Tests.Client;
 using SecureFtp.Tests.Infrastructure;
 using Xunit;
 
 namespace SecureFtp.Tests.PowerShell;
 
 /// <summary>Runs the help examples that need no server outside the test suite: each one against the test vsftpd,
-/// in a fresh runspace with a current session and the files the examples name (/reports, /incoming, /archive,
+/// in a fresh runspace with a current TLS session and the files the examples name (/reports, /incoming, /archive,
 /// ./upload.zip, ./outgoing). Examples naming an outside host, prompting (-Confirm, Get-Credential) or using a
 /// command the hosted engine lacks (Get-ChildItem, Get-Date, Format-List...) are listed and left out.</summary>
-public class HelpExampleTests(PlainVsftpdFixture server) : IClassFixture<PlainVsftpdFixture>
+public class HelpExampleTests(VsftpdFixture server) : IClassFixture<VsftpdFixture>
 {
     public static IEnumerable<object[]> Examples()
     {
@@ -51,12 +50,10 @@ public class HelpExampleTests(PlainVsftpdFixture server) : IClassFixture<PlainVs
             PrepareWorld(local);
             using var ps = new HostedPowerShell();
             ps.Run("""
-                $null = Connect-SecureFtp -ComputerName $hostName -Port $port -Credential $credential -Mechanism None
+                $null = Connect-SecureFtp -ComputerName $hostName -Port $port -Credential $credential -Mechanism Tls -CertificateThumbprint $thumbprint
                 $null = $ExecutionContext.SessionState.Path.SetLocation($local)
-                """, ("hostName", server.Host), ("port", server.Port), ("credential", CmdletSessionTests.Credential(server.User, server.Password)), ("local", local)).ThrowOnError();
+                """, ("hostName", server.Host), ("port", server.Port), ("credential", CmdletSessionTests.Credential(server.User, server.Password)), ("thumbprint", server.CertificateThumbprint), ("local", local)).ThrowOnError();
             var result = ps.Run(code);
-            // The test server is plain FTP until the TLS mechanism lands; examples that need protection wait for it.
-            Skip.If(result.ErrorIds.Any(id => id.StartsWith("DataProtectionUnavailable,")), $"{cmdlet} example {number} needs a security mechanism; the test server is plain FTP.");
             Assert.True(result.Terminating == null && result.Errors.Count == 0,
                 $"{cmdlet} example {number} failed: {result.Terminating?.Message} {string.Join("; ", result.Errors.Select(e => e.FullyQualifiedErrorId + ": " + e))}");
         }

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Reflection;
 using System.Reflection.Emit;
-using SecureFtp.Tests.Client;
+using SecureFtp.Tests.Infrastructure;
 using Xunit;
 
 namespace SecureFtp.Tests.PowerShell;
@@ -9,7 +9,7 @@ namespace SecureFtp.Tests.PowerShell;
 /// <summary>Another module's BouncyCastle, already loaded when SecureFtp is imported, must not be the one SecureFtp
 /// uses. Runs in a fresh process (tools/SecureFtp.Host) as a user's PowerShell would: loading a second
 /// BouncyCastle into this test process would change what every other test binds to.</summary>
-public class ModuleIsolationTests(PlainVsftpdFixture server) : IClassFixture<PlainVsftpdFixture>
+public class ModuleIsolationTests(VsftpdFixture server) : IClassFixture<VsftpdFixture>
 {
     private static string HostProgram => Path.Combine(HostedPowerShell.RepositoryRoot, "tools", "SecureFtp.Host", "bin",
         new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar)).Parent!.Name, "net10.0", "SecureFtp.Host.dll");
@@ -38,13 +38,14 @@ public class ModuleIsolationTests(PlainVsftpdFixture server) : IClassFixture<Pla
             string other = WriteOtherBouncyCastle(work);
             string script = Path.Combine(work, "isolation.ps1");
             File.WriteAllText(script, """
-                param($OtherBouncyCastle, $ComputerName, $Port, $User, $Password)
+                param($OtherBouncyCastle, $ComputerName, $Port, $User, $Password, $Thumbprint)
                 $ErrorActionPreference = 'Stop'
                 $theirs = [System.Reflection.Assembly]::LoadFrom($OtherBouncyCastle)
                 "default:$($theirs.GetName().Version)"
                 Import-Module SecureFtp
                 $secure = [System.Security.SecureString]::new(); foreach ($c in $Password.ToCharArray()) { $secure.AppendChar($c) }
-                $session = Connect-SecureFtp -ComputerName $ComputerName -Port ([int]$Port) -Credential ([pscredential]::new($User, $secure)) -Mechanism None
+                $session = Connect-SecureFtp -ComputerName $ComputerName -Port ([int]$Port) -Credential ([pscredential]::new($User, $secure)) -Mechanism Tls -CertificateThumbprint $Thumbprint
+                "mechanism:$($session.Mechanism)"
                 "listed:$(@(Get-FtpChildItem -Path /).Count -ge 0)"
                 $context = [System.Runtime.Loader.AssemblyLoadContext]::GetLoadContext($session.GetType().Assembly)
                 $ours = $context.LoadFromAssemblyName([System.Reflection.AssemblyName]'BouncyCastle.Cryptography')
@@ -55,7 +56,7 @@ public class ModuleIsolationTests(PlainVsftpdFixture server) : IClassFixture<Pla
                 Disconnect-SecureFtp
                 """);
             var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-            foreach (var a in new[] { HostProgram, script, "-OtherBouncyCastle", other, "-ComputerName", server.Host, "-Port", server.Port.ToString(), "-User", server.User, "-Password", server.Password })
+            foreach (var a in new[] { HostProgram, script, "-OtherBouncyCastle", other, "-ComputerName", server.Host, "-Port", server.Port.ToString(), "-User", server.User, "-Password", server.Password, "-Thumbprint", server.CertificateThumbprint! })
                 start.ArgumentList.Add(a);
             using var process = Process.Start(start)!;
             var stdout = process.StandardOutput.ReadToEndAsync();
@@ -64,6 +65,7 @@ public class ModuleIsolationTests(PlainVsftpdFixture server) : IClassFixture<Pla
             var lines = stdout.Result.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
             Assert.True(process.ExitCode == 0, $"exit {process.ExitCode}: {stdout.Result} {stderr.Result}");
             Assert.Contains("default:1.9.0.0", lines);
+            Assert.Contains("mechanism:TLS", lines);
             Assert.Contains("listed:True", lines);
             Assert.Contains("module:" + Path.Combine(HostedPowerShell.ModuleDirectory, "bin", "net8.0", "deps", "BouncyCastle.Cryptography.dll"), lines);
             Assert.Contains("distinct:True", lines);

@@ -1,13 +1,13 @@
 using System.Diagnostics;
 using System.Management.Automation.Language;
-using SecureFtp.Tests.Client;
+using SecureFtp.Tests.Infrastructure;
 using Xunit;
 
 namespace SecureFtp.Tests.PowerShell;
 
 /// <summary>The repository's PowerShell scripts: they parse (where pwsh is absent nothing else would notice a
 /// broken Pester file or build.ps1), and the quick start runs through tools/SecureFtp.Host as the README says.</summary>
-public class ScriptTests(PlainVsftpdFixture server) : IClassFixture<PlainVsftpdFixture>
+public class ScriptTests(VsftpdFixture server) : IClassFixture<VsftpdFixture>
 {
     public static IEnumerable<object[]> Scripts() =>
         new[] { "build.ps1" }
@@ -39,8 +39,7 @@ public class ScriptTests(PlainVsftpdFixture server) : IClassFixture<PlainVsftpdF
         string configuration = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar)).Parent!.Name;
         string host = Path.Combine(HostedPowerShell.RepositoryRoot, "tools", "SecureFtp.Host", "bin", configuration, "net10.0", "SecureFtp.Host.dll");
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = HostedPowerShell.RepositoryRoot };
-        // Plain FTP until the TLS mechanism lands; the script's default is -Mechanism Tls.
-        foreach (var a in new[] { host, Path.Combine("examples", "QuickStart.ps1"), "-ComputerName", server.Host, "-Port", server.Port.ToString(), "-UserName", server.User, "-Password", server.Password, "-Mechanism", "None" })
+        foreach (var a in new[] { host, Path.Combine("examples", "QuickStart.ps1"), "-ComputerName", server.Host, "-Port", server.Port.ToString(), "-UserName", server.User, "-Password", server.Password, "-CertificateThumbprint", server.CertificateThumbprint! })
             start.ArgumentList.Add(a);
         using var process = Process.Start(start)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
@@ -48,6 +47,7 @@ public class ScriptTests(PlainVsftpdFixture server) : IClassFixture<PlainVsftpdF
         Assert.True(process.WaitForExit(120_000), "the quick start did not finish");
         Assert.True(process.ExitCode == 0, $"exit {process.ExitCode}: {stdout.Result} {stderr.Result}");
         Assert.Contains("content identical: True", stdout.Result);
+        Assert.Contains("with TLS", stdout.Result);
         Assert.DoesNotContain(server.Password, stdout.Result + stderr.Result);
     }
 }
