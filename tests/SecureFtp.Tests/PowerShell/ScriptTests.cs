@@ -32,22 +32,38 @@ public class ScriptTests(VsftpdFixture server) : IClassFixture<VsftpdFixture>
         Assert.Empty(missing);
     }
 
+    [Fact]
+    public void Quick_start_runs_against_the_embedded_server_with_no_arguments()
+    {
+        var (exit, output) = RunQuickStart();
+        Assert.True(exit == 0, output);
+        Assert.Contains("Started the embedded server", output);
+        Assert.Contains("with TLS", output);
+        Assert.Contains("content identical: True", output);
+    }
+
     [SkippableFact]
     public void Quick_start_runs_in_the_hosted_engine()
     {
         server.Require();
+        var (exit, output) = RunQuickStart("-ComputerName", server.Host, "-Port", server.Port.ToString(), "-UserName", server.User, "-Password", server.Password, "-CertificateThumbprint", server.CertificateThumbprint!);
+        Assert.True(exit == 0, output);
+        Assert.Contains("content identical: True", output);
+        Assert.Contains("with TLS", output);
+        Assert.DoesNotContain(server.Password, output);
+    }
+
+    private static (int Exit, string Output) RunQuickStart(params string[] arguments)
+    {
         string configuration = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar)).Parent!.Name;
         string host = Path.Combine(HostedPowerShell.RepositoryRoot, "tools", "SecureFtp.Host", "bin", configuration, "net10.0", "SecureFtp.Host.dll");
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = HostedPowerShell.RepositoryRoot };
-        foreach (var a in new[] { host, Path.Combine("examples", "QuickStart.ps1"), "-ComputerName", server.Host, "-Port", server.Port.ToString(), "-UserName", server.User, "-Password", server.Password, "-CertificateThumbprint", server.CertificateThumbprint! })
+        foreach (var a in new[] { host, Path.Combine("examples", "QuickStart.ps1") }.Concat(arguments))
             start.ArgumentList.Add(a);
         using var process = Process.Start(start)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         Assert.True(process.WaitForExit(120_000), "the quick start did not finish");
-        Assert.True(process.ExitCode == 0, $"exit {process.ExitCode}: {stdout.Result} {stderr.Result}");
-        Assert.Contains("content identical: True", stdout.Result);
-        Assert.Contains("with TLS", stdout.Result);
-        Assert.DoesNotContain(server.Password, stdout.Result + stderr.Result);
+        return (process.ExitCode, stdout.Result + stderr.Result);
     }
 }
