@@ -549,7 +549,7 @@ namespace SecureFtp.Server
                 if (_dataProtection == DataProtectionLevel.Clear || _control.Tls == null)
                     return new ServerDataConnection(socket, raw, null);
                 var tls = new SslStream(raw, leaveInnerStreamOpen: false);
-                await TlsServer.AuthenticateAsync(tls, _options.Certificate!, _options.TlsProtocols, _options.DataTimeout, ct).ConfigureAwait(false);
+                await TlsServer.AuthenticateAsync(tls, _options.Certificate!, TlsServer.DataConnectionProtocols(_options.TlsProtocols), _options.DataTimeout, ct, issueTickets: false).ConfigureAwait(false);
                 return new ServerDataConnection(socket, tls, () => TlsServer.ShutdownAsync(tls));
             }
             catch

@@ -133,7 +133,7 @@ namespace SecureFtp.Server
                 throw new FtpException(FtpErrorKind.Security, "DataBeforeTlsHandshake",
                     $"The client at {RemoteEndPoint} sent data after AUTH before the TLS handshake; it may have been injected. The connection is closed.");
             var tls = new SslStream(_raw, leaveInnerStreamOpen: true);
-            await TlsServer.AuthenticateAsync(tls, certificate, protocols, timeout, ct).ConfigureAwait(false);
+            await TlsServer.AuthenticateAsync(tls, certificate, protocols, timeout, ct, issueTickets: true).ConfigureAwait(false);
             _tls = tls;
             _stream = tls;
         }
@@ -194,7 +194,22 @@ namespace SecureFtp.Server
 #endif
         }
 
-        public static async Task AuthenticateAsync(SslStream tls, X509Certificate2 certificate, SslProtocols protocols, TimeSpan timeout, CancellationToken ct)
+        /// <summary>TLS versions for data connections: TLS 1.2 whenever the configuration allows it. A TLS 1.3 server
+        /// sends its session tickets after the handshake; an uploading client (curl, lftp) never reads them, so its
+        /// close becomes a TCP reset, and a reset discards the upload's last bytes still queued on our side (seen
+        /// whenever the proxy's ftpd reads slower than the client sends). TLS 1.2 puts the ticket inside the handshake.
+        /// A configuration that allows only TLS 1.3 is honoured as it is.</summary>
+        public static SslProtocols DataConnectionProtocols(SslProtocols configured)
+        {
+            if (configured == SslProtocols.None) return SslProtocols.Tls12;
+            return (configured & SslProtocols.Tls12) != 0 ? configured & ~Tls13 : configured;
+        }
+
+        /// <summary>SslProtocols.Tls13, which netstandard2.0 does not name.</summary>
+        private const SslProtocols Tls13 = (SslProtocols)12288;
+
+        /// <param name="issueTickets">False on data connections: nothing resumes from them.</param>
+        public static async Task AuthenticateAsync(SslStream tls, X509Certificate2 certificate, SslProtocols protocols, TimeSpan timeout, CancellationToken ct, bool issueTickets)
         {
             using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
             cts.CancelAfter(timeout);
@@ -207,6 +222,7 @@ namespace SecureFtp.Server
                     ClientCertificateRequired = false,
                     EnabledSslProtocols = protocols,
                     CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
+                    AllowTlsResume = issueTickets,
                 };
                 await tls.AuthenticateAsServerAsync(options, cts.Token).ConfigureAwait(false);
 #else
