@@ -139,7 +139,7 @@ namespace SecureFtp.Server
         }
 
         /// <summary>Ends TLS on the control connection and goes on in cleartext (REIN, RFC 4217 s.13): sends
-        /// close_notify, waits for the client's, then reads and writes the bare socket.</summary>
+        /// close_notify, consumes the client's, then reads and writes the bare socket.</summary>
         public async Task StopTlsAsync(TimeSpan timeout, CancellationToken ct)
         {
             var tls = _tls;
@@ -148,27 +148,49 @@ namespace SecureFtp.Server
             try
             {
                 await TlsServer.ShutdownAsync(tls).ConfigureAwait(false);
-                if (!HasBufferedInput)
-                {
-                    using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
-                    cts.CancelAfter(timeout);
-                    var scratch = new byte[256];
-                    try
-                    {
-                        // Anything before the client's close_notify is still protected data we cannot use here.
-                        while (await tls.ReadAsync(scratch, 0, scratch.Length, cts.Token).ConfigureAwait(false) > 0) { }
-                    }
-                    catch (Exception e) when (e is OperationCanceledException or IOException)
-                    {
-                        // A client that goes on without close_notify: continue in cleartext anyway.
-                    }
-                }
+                // Whatever was decrypted but not yet read was sent under TLS before the client saw our reply: drop it.
+                _start = _end = 0;
                 _tls = null;
                 _stream = _raw;
-                _start = _end = 0;
+                using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                cts.CancelAfter(timeout);
+                try
+                {
+                    await SkipCloseNotifyRecordAsync(cts.Token).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is OperationCanceledException or IOException && !ct.IsCancellationRequested)
+                {
+                    // A client that never sends close_notify: go on in cleartext anyway.
+                }
                 tls.Dispose();
             }
             finally { _writeLock.Release(); }
+        }
+
+        /// <summary>Reads the client's close_notify as one TLS record straight from the socket. Reading it through
+        /// SslStream would read ahead and swallow the first cleartext command that follows it. A client that goes
+        /// straight to cleartext (no record header) keeps its bytes: they become the next command.</summary>
+        private async Task SkipCloseNotifyRecordAsync(CancellationToken ct)
+        {
+            await FillAsync(1, ct).ConfigureAwait(false);
+            byte contentType = _buffer[_start];
+            if (contentType < 20 || contentType > 24) return;
+            await FillAsync(5, ct).ConfigureAwait(false);
+            int length = (_buffer[_start + 3] << 8) | _buffer[_start + 4];
+            if (length > _buffer.Length - 5)
+                throw new FtpException(FtpErrorKind.Protocol, "BadCloseNotify", "The client's TLS closing record is malformed.");
+            await FillAsync(5 + length, ct).ConfigureAwait(false);
+            _start += 5 + length;
+        }
+
+        private async Task FillAsync(int count, CancellationToken ct)
+        {
+            while (_end - _start < count)
+            {
+                int n = await _raw.ReadAsync(_buffer, _end, _buffer.Length - _end, ct).ConfigureAwait(false);
+                if (n == 0) throw new IOException("The client closed the connection.");
+                _end += n;
+            }
         }
 
         public void Dispose()
