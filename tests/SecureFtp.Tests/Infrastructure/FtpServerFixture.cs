@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using System.Security.Authentication;
 using System.Security.Cryptography;
 using System.Text;
 using SecureFtp.Security;
@@ -12,7 +13,8 @@ namespace SecureFtp.Tests.Infrastructure;
 /// <param name="AllowsClearData">PROT C is accepted after the security exchange.</param>
 /// <param name="AllowsCcc">CCC (clear command channel) is accepted.</param>
 /// <param name="RequiresTlsSessionReuse">Data connections must resume the control connection's TLS session.</param>
-public sealed record PeerCapabilities(FtpMechanism Mechanism, bool AllowsClearData, bool AllowsCcc, bool RequiresTlsSessionReuse)
+/// <param name="MaxTlsProtocol">The highest TLS version a client may offer this server, when it cannot take the newest.</param>
+public sealed record PeerCapabilities(FtpMechanism Mechanism, bool AllowsClearData, bool AllowsCcc, bool RequiresTlsSessionReuse, SslProtocols? MaxTlsProtocol = null)
 {
     public bool UsesTls => Mechanism is FtpMechanism.Tls or FtpMechanism.ImplicitTls or FtpMechanism.Ssl;
 }
@@ -151,6 +153,7 @@ public abstract class FtpServerFixture : IDisposable
             ConnectTimeout = TimeSpan.FromSeconds(10),
             ReadTimeout = TimeSpan.FromSeconds(30),
             DataTimeout = TimeSpan.FromSeconds(60),
+            TlsProtocols = Capabilities.MaxTlsProtocol,
         };
         if (CertificateThumbprint != null)
             options.PinnedFingerprints.Add(CertificateThumbprint);
@@ -179,6 +182,9 @@ public abstract class FtpServerFixture : IDisposable
         return path;
     }
 
+    /// <summary>The test CA's certificate as a PEM file (for curl --cacert, lftp ssl:ca-file).</summary>
+    public string AuthorityFile => Path.Combine(WorkDirectory, "ca.pem");
+
     protected string ServerCertificateFile => Path.Combine(WorkDirectory, "server-cert.pem");
     protected string ServerKeyFile => Path.Combine(WorkDirectory, "server-key.pem");
     /// <summary>Certificate and key in one file, for servers that want them together.</summary>
@@ -194,6 +200,7 @@ public abstract class FtpServerFixture : IDisposable
             | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
         Directory.CreateDirectory(RootDirectory);
         PeerUser.GiveOwnership(RootDirectory);
+        File.WriteAllText(AuthorityFile, Certificates.AuthorityPem);
         File.WriteAllText(ServerCertificateFile, Certificates.ServerCertificatePem);
         File.WriteAllText(ServerKeyFile, Certificates.ServerKeyPem);
         File.WriteAllText(ServerCombinedPemFile, Certificates.ServerKeyPem + Certificates.ServerCertificatePem);
