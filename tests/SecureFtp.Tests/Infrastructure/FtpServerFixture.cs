@@ -194,6 +194,29 @@ public abstract class FtpServerFixture : IDisposable
     {
         if (!OperatingSystem.IsLinux())
             throw new PlatformNotSupportedException("The test servers are Debian's and run on Linux only.");
+        // Another process may take the free port between our probe and the server's bind: try a few ports.
+        const int attempts = 3;
+        for (int attempt = 1; ; attempt++)
+        {
+            int port = FreePort();
+            PrepareWorkDirectory();
+            var process = Launch(PrepareServer(port));
+            if (WaitUntilListening(process, port, TimeSpan.FromSeconds(15)))
+            {
+                _process = process;
+                Port = port;
+                return;
+            }
+            string output = ReadServerLog();
+            StopProcess(process);
+            if (attempt == attempts)
+                throw new InvalidOperationException($"{PeerName} did not start listening on 127.0.0.1 ({attempts} attempts). Output:\n{output}");
+        }
+    }
+
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+    private void PrepareWorkDirectory()
+    {
         Directory.CreateDirectory(WorkDirectory);
         // The server reads its config as root, but the login it switches to must reach the served root.
         File.SetUnixFileMode(WorkDirectory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
@@ -206,31 +229,38 @@ public abstract class FtpServerFixture : IDisposable
         File.WriteAllText(ServerCombinedPemFile, Certificates.ServerKeyPem + Certificates.ServerCertificatePem);
         File.SetUnixFileMode(ServerKeyFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
         File.SetUnixFileMode(ServerCombinedPemFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-
-        // Another process may take the free port between our probe and the server's bind: try a few ports.
-        const int attempts = 3;
-        for (int attempt = 1; ; attempt++)
-        {
-            int port = FreePort();
-            var process = Launch(PrepareServer(port));
-            if (WaitUntilListening(process, port, TimeSpan.FromSeconds(15)))
-            {
-                _process = process;
-                Port = port;
-                return;
-            }
-            StopProcess(process);
-            if (attempt == attempts)
-                throw new InvalidOperationException($"{PeerName} did not start listening on 127.0.0.1 ({attempts} attempts). Output:\n{ReadServerLog()}");
-        }
     }
 
-    private Process Launch(ProcessStartInfo start)
+    // Runs the server in a session of its own under a watchdog shell. The watchdog holds the read end of
+    // a pipe whose write end only this test process holds (the child's stdin): when this process goes
+    // away, even killed, the watchdog removes the work folder and kills the whole process group (the
+    // server and the per-connection processes it forked), so no server outlives its test run.
+    // (sh gives a background list /dev/null as stdin unless redirected explicitly, hence fd 3.)
+    private const string Watchdog = """
+        exec 3<&0
+        "$@" </dev/null 3<&- &
+        server=$!
+        ( cat <&3 >/dev/null; rm -rf -- "$SECUREFTP_FIXTURE_WORK"; kill -KILL 0 ) &
+        wait "$server"
+        kill -KILL 0
+        """;
+
+    private Process Launch(ProcessStartInfo server)
     {
-        start.UseShellExecute = false;
-        start.RedirectStandardOutput = true;
-        start.RedirectStandardError = true;
-        start.RedirectStandardInput = true;
+        var start = new ProcessStartInfo("/usr/bin/setsid")
+        {
+            UseShellExecute = false,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+        };
+        foreach (var argument in new[] { "/bin/sh", "-c", Watchdog, "watchdog", server.FileName })
+            start.ArgumentList.Add(argument);
+        foreach (var argument in server.ArgumentList)
+            start.ArgumentList.Add(argument);
+        if (!string.IsNullOrEmpty(server.Arguments))
+            throw new ArgumentException("Give server arguments through ArgumentList.", nameof(server));
+        start.Environment["SECUREFTP_FIXTURE_WORK"] = WorkDirectory;
         var process = new Process { StartInfo = start };
         process.OutputDataReceived += (_, e) => { if (e.Data != null) lock (_output) _output.AppendLine(e.Data); };
         process.ErrorDataReceived += (_, e) => { if (e.Data != null) lock (_output) _output.AppendLine(e.Data); };
@@ -274,8 +304,9 @@ public abstract class FtpServerFixture : IDisposable
     {
         try
         {
-            // The whole tree: the listener and the per-connection processes it forked.
-            if (!process.HasExited)
+            // Closing the watchdog's stdin stops the server's whole process group (see Watchdog).
+            process.StandardInput.Close();
+            if (!process.WaitForExit(10_000))
                 process.Kill(entireProcessTree: true);
             process.WaitForExit(10_000);
         }

@@ -58,7 +58,9 @@ public class VsftpdFixture : FtpServerFixture
             xferlog_enable=YES
             vsftpd_log_file={Path.Combine(WorkDirectory, "vsftpd.log")}
             """ + "\n");
-        return new ProcessStartInfo(Peer.Require("vsftpd"), config);
+        var start = new ProcessStartInfo(Peer.Require("vsftpd"));
+        start.ArgumentList.Add(config);
+        return start;
     }
 }
 
