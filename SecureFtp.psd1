@@ -10,7 +10,7 @@
     PowerShellVersion      = '5.1'
     DotNetFrameworkVersion = '4.7.2'
     FormatsToProcess       = @('SecureFtp.Format.ps1xml')
-    TypesToProcess         = @()
+    TypesToProcess         = @('SecureFtp.Types.ps1xml')
     FunctionsToExport      = @()
     CmdletsToExport        = @(
         'Connect-SecureFtp'
@@ -21,6 +21,11 @@
         'Send-FtpFile'
         'Set-FtpProtection'
         'Invoke-FtpCommand'
+        'Remove-FtpItem'
+        'New-FtpDirectory'
+        'Rename-FtpItem'
+        'Test-FtpPath'
+        'Get-FtpFileHash'
     )
     VariablesToExport      = @()
     AliasesToExport        = @()

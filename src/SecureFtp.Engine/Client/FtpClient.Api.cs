@@ -62,14 +62,14 @@ namespace SecureFtp
         public Task<string?> GetServerHashAsync(string path, string algorithm, CancellationToken ct = default) => ServerHashCoreAsync(path, algorithm, ct);
 
         /// <summary>PBSZ (if not yet sent) and PROT. Private/Safe/Confidential need a security mechanism.</summary>
-        public Task SetDataProtectionAsync(DataProtectionLevel level, CancellationToken ct = default) => SetProtCoreAsync(level, ct);
+        public Task SetDataProtectionAsync(DataProtectionLevel level, CancellationToken ct = default) => Exclusive(async () => { await SetProtCoreAsync(level, ct).ConfigureAwait(false); return true; }, ct);
 
         /// <summary>CCC: the command channel goes back to cleartext; data protection is unchanged.</summary>
-        public Task ClearCommandChannelAsync(CancellationToken ct = default) => CccCoreAsync(ct);
+        public Task ClearCommandChannelAsync(CancellationToken ct = default) => Exclusive(async () => { await CccCoreAsync(ct).ConfigureAwait(false); return true; }, ct);
 
         /// <summary>REIN: the server forgets the login and the security (RFC 4217 s.13); this client renegotiates
         /// security as at connect time and logs in again.</summary>
-        public Task ReinitializeAsync(CancellationToken ct = default) => ReinCoreAsync(ct);
+        public Task ReinitializeAsync(CancellationToken ct = default) => Exclusive(async () => { await ReinCoreAsync(ct).ConfigureAwait(false); return true; }, ct);
 
         /// <summary>QUIT and close. Never throws.</summary>
         public Task DisconnectAsync(CancellationToken ct = default) => DisconnectCoreAsync(ct);

@@ -65,10 +65,15 @@ namespace SecureFtp
 
         public FallbackPolicy FallbackPolicy { get; set; } = FallbackPolicy.Refuse;
 
-        /// <summary>The data protection to set after login. Private fails the connection if refused.</summary>
-        public DataProtectionLevel DataProtection { get; set; } = DataProtectionLevel.Private;
+        /// <summary>The data protection to set after login. Null (the default) means Private whenever a security
+        /// mechanism was agreed. An explicit level is a requirement: the connection fails if it cannot be had.</summary>
+        public DataProtectionLevel? DataProtection { get; set; }
 
         public DataConnectionMode DataConnectionMode { get; set; } = DataConnectionMode.Passive;
+
+        /// <summary>Try EPSV before PASV (RFC 2428). Off forces PASV, for servers or middleboxes that break on EPSV
+        /// (curl's --disable-epsv, lftp's ftp:prefer-epsv).</summary>
+        public bool UseExtendedPassive { get; set; } = true;
 
         /// <summary>The address to announce in EPRT/PORT; null = the control connection's local address.</summary>
         public IPAddress? ActiveAddress { get; set; }

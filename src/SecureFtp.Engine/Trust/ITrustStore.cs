@@ -28,6 +28,76 @@ namespace SecureFtp.Trust
 
         /// <summary>"FirstUse", "OutOfBand" (Add-FtpTrustedKey), "Replicated" (s.6.2).</summary>
         public string Source { get; set; } = "";
+
+        /// <summary>A key record for <paramref name="publicKey"/>, fingerprint computed, host normalised.</summary>
+        public static TrustedKey FromPublicKey(string host, int port, string keyType, byte[] publicKey, string? brand, string source)
+            => new TrustedKey
+            {
+                Host = TrustHost.Normalize(host),
+                Port = port,
+                KeyType = keyType,
+                PublicKey = publicKey,
+                Fingerprint = KeyFingerprint.Compute(publicKey),
+                Brand = TrustHost.CleanBrand(brand),
+                AddedUtc = DateTime.UtcNow,
+                Source = source,
+            };
+
+        /// <summary>A key record known only by its fingerprint (given out of band, e.g. read over the phone).
+        /// It matches any key whose SHA-256 is this fingerprint; a TLS pin may also be the certificate's SHA-256.</summary>
+        public static TrustedKey FromFingerprint(string host, int port, string keyType, string fingerprint, string? brand)
+            => new TrustedKey
+            {
+                Host = TrustHost.Normalize(host),
+                Port = port,
+                KeyType = keyType,
+                Fingerprint = KeyFingerprint.Normalize(fingerprint),
+                Brand = TrustHost.CleanBrand(brand),
+                AddedUtc = DateTime.UtcNow,
+                Source = TrustSources.OutOfBand,
+            };
+
+        public override string ToString() => $"{Host}:{(Port == 0 ? "*" : Port.ToString())} {KeyType} {Fingerprint}{(Brand != null ? " \"" + Brand + "\"" : "")}";
+    }
+
+    /// <summary>The values of <see cref="TrustedKey.KeyType"/>.</summary>
+    public static class TrustKeyTypes
+    {
+        /// <summary>An X-SafeTP1 server's branded DSA key (seed 000 s.5.2).</summary>
+        public const string SafeTp = "X-SafeTP1";
+        /// <summary>A KEA-SKIPJACK server's KEA certificate (RFC 2773).</summary>
+        public const string Kea = "KEA";
+        /// <summary>A TLS certificate pin: SHA-256 of the SubjectPublicKeyInfo, or of the whole certificate.</summary>
+        public const string Tls = "TLS";
+
+        public static readonly IReadOnlyList<string> All = new[] { SafeTp, Kea, Tls };
+
+        /// <summary>The canonical spelling of a key type a user typed ("tls", "x-safetp1", "SafeTP", "kea").</summary>
+        public static string Normalize(string keyType)
+        {
+            switch ((keyType ?? "").Trim().ToUpperInvariant())
+            {
+                case "X-SAFETP1": case "SAFETP": case "SAFETP1": return SafeTp;
+                case "KEA": case "KEA-SKIPJACK": case "KEASKIPJACK": return Kea;
+                case "TLS": case "SSL": return Tls;
+                default:
+                    throw new FtpException(FtpErrorKind.Trust, "InvalidKeyType", $"'{keyType}' is not a trust store key type; use {string.Join(", ", All)}.");
+            }
+        }
+    }
+
+    /// <summary>How a server's key came to be trusted: the values of <see cref="TrustedKey.Source"/> and of
+    /// <see cref="Security.SecurityDetails.TrustSource"/>.</summary>
+    public static class TrustSources
+    {
+        /// <summary>The key was already in the trust store for this host (or its address).</summary>
+        public const string TrustStore = "TrustStore";
+        /// <summary>Seen for the first time and accepted (by the user, or by -AcceptKey).</summary>
+        public const string FirstUse = "FirstUse";
+        /// <summary>Added by the user from a file or fingerprint (Add-FtpTrustedKey).</summary>
+        public const string OutOfBand = "OutOfBand";
+        /// <summary>A key already trusted for another address of a multihomed server (seed 000 s.6.2).</summary>
+        public const string Replicated = "Replicated";
     }
 
     /// <summary>The trust store. Implemented in this folder; consumed by X-SafeTP1, KEA, TLS pinning and the policy.</summary>

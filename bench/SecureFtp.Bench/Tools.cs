@@ -1,0 +1,163 @@
+using System.Diagnostics;
+using System.Globalization;
+using SecureFtp.Security;
+using SecureFtp.Tests.Infrastructure;
+
+namespace SecureFtp.Bench;
+
+/// <summary>The contenders: this module's engine, curl and lftp, each fetching from the same server.</summary>
+internal sealed class Tools(FtpServerFixture server, string scratch)
+{
+    private string Url(string remotePath) => $"ftp://127.0.0.1:{server.Port}{remotePath}";
+
+    public async Task CurlAsync(string remotePath, string output, bool tls, bool privateData)
+    {
+        var args = new List<string> { "-sS", "--user", $"{server.User}:{server.Password}", "-o", output, Url(remotePath) };
+        if (tls) args.InsertRange(0, new[] { "--ssl-reqd", "--insecure" });
+        if (tls && !privateData) args.Insert(0, "--ftp-ssl-control");
+        await RunAsync(Peer.Require("curl"), args);
+    }
+
+    /// <summary>curl fetching many files over one connection (URL globbing reuses the session).</summary>
+    public async Task CurlManyAsync(string globUrlPath, bool tls)
+    {
+        string dir = Fresh("curl-small");
+        var args = new List<string> { "-sS", "--user", $"{server.User}:{server.Password}", "-o", Path.Combine(dir, "#1.bin"), Url(globUrlPath) };
+        if (tls) args.InsertRange(0, new[] { "--ssl-reqd", "--insecure" });
+        await RunAsync(Peer.Require("curl"), args);
+    }
+
+    public async Task LftpAsync(string remotePath, string output, bool privateData)
+    {
+        string script = "set ssl:verify-certificate no; set ftp:ssl-force true; set ftp:ssl-protect-data " + (privateData ? "true" : "false") +
+                        $"; set net:max-retries 1; open -u {server.User},{server.Password} -p {server.Port} 127.0.0.1; get {remotePath} -o {output}";
+        await RunAsync(Peer.Require("lftp"), new[] { "-c", script });
+    }
+
+    private FtpClientOptions Options(DataProtectionLevel level)
+    {
+        var options = server.ClientOptions("127.0.0.1");
+        options.DataProtection = level;
+        return options;
+    }
+
+    public async Task OursToMemoryAsync(string remotePath, DataProtectionLevel level)
+    {
+        using var client = await FtpClient.ConnectAsync(Options(level));
+        await client.DownloadAsync(remotePath, Stream.Null);
+        await client.DisconnectAsync();
+    }
+
+    public async Task OursToFileAsync(string remotePath, string localPath, DataProtectionLevel level)
+    {
+        using var client = await FtpClient.ConnectAsync(Options(level));
+        await client.DownloadFileAsync(remotePath, localPath, overwrite: true);
+        await client.DisconnectAsync();
+    }
+
+    public async Task OursManyAsync(int count)
+    {
+        string dir = Fresh("ours-small");
+        using var client = await FtpClient.ConnectAsync(Options(DataProtectionLevel.Private));
+        for (int i = 1; i <= count; i++)
+            await client.DownloadFileAsync(server.RemotePath($"small/f{i:D3}.bin"), Path.Combine(dir, $"f{i:D3}.bin"), overwrite: true);
+        await client.DisconnectAsync();
+    }
+
+    /// <summary>Runs the memory probe in a fresh process and returns its peak resident set (VmHWM) in bytes.</summary>
+    public async Task<long> PeakMemoryAsync(string remotePath)
+    {
+        string self = Environment.ProcessPath!;
+        var args = new List<string>();
+        if (Path.GetFileNameWithoutExtension(self) == "dotnet") args.Add(typeof(Tools).Assembly.Location);
+        args.AddRange(new[] { "--memory-probe", server.Port.ToString(CultureInfo.InvariantCulture), server.User, server.Password, server.CertificateThumbprint ?? "", remotePath });
+        var result = await RunAsync(self, args);
+        var line = result.StandardOutput.Split('\n').First(l => l.StartsWith("PEAK ", StringComparison.Ordinal));
+        return long.Parse(line.Substring(5).Trim(), CultureInfo.InvariantCulture);
+    }
+
+    private string Fresh(string name)
+    {
+        string dir = Path.Combine(scratch, name);
+        if (Directory.Exists(dir)) Directory.Delete(dir, true);
+        Directory.CreateDirectory(dir);
+        return dir;
+    }
+
+    private static async Task<ProcessResult> RunAsync(string exe, IEnumerable<string> args)
+    {
+        var result = await ExternalProcess.RunAsync(exe, args, TimeSpan.FromMinutes(5));
+        if (result.ExitCode != 0) throw new InvalidOperationException($"{Path.GetFileName(exe)} failed: {result}");
+        return result;
+    }
+}
+
+internal static class Measure
+{
+    /// <summary>Best (shortest) wall time of <paramref name="runs"/> runs, in seconds; the first run also warms caches.</summary>
+    public static async Task<double> BestAsync(int runs, Func<Task> action)
+    {
+        double best = double.MaxValue;
+        for (int i = 0; i < runs; i++)
+        {
+            var clock = Stopwatch.StartNew();
+            await action();
+            best = Math.Min(best, clock.Elapsed.TotalSeconds);
+        }
+        return best;
+    }
+}
+
+/// <summary>One line of the report. Throughput rows: ratio = ours / reference, goal is a minimum.
+/// Time rows: ratio = ours / reference time, goal is a maximum.</summary>
+internal sealed record Row(string Name, double Ours, double Reference, double? Goal, string ReferenceName, bool IsTime = false)
+{
+    public static Row Time(string name, double oursSeconds, double referenceSeconds, double? maxRatio)
+        => new(name, oursSeconds, referenceSeconds, maxRatio, "", IsTime: true);
+
+    public double Ratio => Ours / Reference;
+    public bool? Met => Goal is double g ? (IsTime ? Ratio <= g : Ratio >= g) : null;
+}
+
+internal static class Report
+{
+    public static void Print(IEnumerable<Row> rows)
+    {
+        Console.WriteLine();
+        Console.WriteLine($"{"measurement",-52} {"ours",12} {"reference",12} {"ratio",7}  goal");
+        foreach (var r in rows)
+        {
+            string ours = r.IsTime ? $"{r.Ours:0.000} s" : $"{r.Ours / 1e6:0.0} MB/s";
+            string reference = r.IsTime ? $"{r.Reference:0.000} s" : $"{r.Reference / 1e6:0.0} MB/s";
+            string goal = r.Goal is double g ? (r.IsTime ? $"<= {g:0.0}x" : $">= {g:0.0}x") + (r.Met == true ? " MET" : " NOT MET") : "(reference)";
+            Console.WriteLine($"{r.Name,-52} {ours,12} {reference,12} {r.Ratio,6:0.00}x  {goal}  {r.ReferenceName}");
+        }
+    }
+}
+
+/// <summary>The child process of the memory measurement: one PROT P download to memory, then VmHWM.</summary>
+internal static class MemoryProbe
+{
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var options = new FtpClientOptions
+        {
+            Host = "127.0.0.1",
+            Port = int.Parse(args[1], CultureInfo.InvariantCulture),
+            Credential = new System.Net.NetworkCredential(args[2], args[3]),
+            Mechanisms = { FtpMechanism.Tls },
+            DataProtection = DataProtectionLevel.Private,
+        };
+        options.Mechanisms.Remove(FtpMechanism.Auto);
+        if (args[4].Length > 0) options.PinnedFingerprints.Add(args[4]);
+        using (var client = await FtpClient.ConnectAsync(options))
+        {
+            await client.DownloadAsync(args[5], Stream.Null);
+            await client.DisconnectAsync();
+        }
+        var hwm = File.ReadAllLines("/proc/self/status").First(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
+        long kb = long.Parse(hwm.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture);
+        Console.WriteLine($"PEAK {kb * 1024}");
+        return 0;
+    }
+}

@@ -1,0 +1,257 @@
+using System;
+using System.IO;
+using System.Net;
+using System.Net.Sockets;
+using System.Threading;
+using System.Threading.Tasks;
+using SecureFtp.Data;
+using SecureFtp.Protocol;
+using SecureFtp.Security;
+
+namespace SecureFtp
+{
+    // Data connections: passive/active set-up, protection, completion, and ABOR on cancellation.
+    public sealed partial class FtpClient
+    {
+        private const int TransferBufferSize = 256 * 1024;
+        private bool _epsvUnsupported;
+        private bool _eprtUnsupported;
+        private string? _currentType;
+
+        /// <summary>One open data transfer: the (possibly protected) stream and the command that started it.</summary>
+        private sealed class DataTransfer : IDisposable
+        {
+            public DataTransfer(string command, Socket? socket, Stream? stream) { Command = command; Socket = socket; Stream = stream; }
+            public string Command { get; }
+            public Socket? Socket { get; }
+            /// <summary>Null when the server completed the command without sending data.</summary>
+            public Stream? Stream { get; set; }
+            public bool CompletedEarly => Stream == null;
+            public void Dispose()
+            {
+                try { Stream?.Dispose(); } catch { }
+                try { Socket?.Dispose(); } catch { }
+            }
+        }
+
+        private async Task EnsureBinaryAsync(CancellationToken ct)
+        {
+            if (_currentType == "I") return;
+            var reply = await Control.ExecuteAsync("TYPE I", ct).ConfigureAwait(false);
+            if (reply.Code != 200) throw FtpException.FromReply("TYPE I", reply);
+            _currentType = "I";
+        }
+
+        /// <summary>Sets up the data connection, sends <paramref name="command"/>, and returns the transfer once the
+        /// server answered 1xx and the connection is protected as the session requires.</summary>
+        private async Task<DataTransfer> OpenDataTransferAsync(string command, long restartAt, CancellationToken ct)
+        {
+            if (restartAt > 0)
+            {
+                var rest = await Control.ExecuteAsync("REST " + restartAt, ct).ConfigureAwait(false);
+                if (rest.Code != 350)
+                    throw new FtpException(FtpErrorKind.NotSupported, "ResumeNotSupported", $"{Options.Host} cannot restart a transfer at byte {restartAt} (REST): {rest.Code} {rest.Message}", rest);
+            }
+
+            Socket? socket = null;
+            Socket? listener = null;
+            try
+            {
+                if (Options.DataConnectionMode == DataConnectionMode.Passive)
+                    socket = await ConnectPassiveAsync(ct).ConfigureAwait(false);
+                else
+                    listener = await ListenActiveAsync(ct).ConfigureAwait(false);
+
+                var reply = await Control.ExecuteAsync(command, ct).ConfigureAwait(false);
+                if (reply.IsCompletion) return new DataTransfer(command, socket, null);
+                if (!reply.IsPreliminary) throw FtpException.FromReply(command, reply);
+
+                if (listener != null)
+                {
+                    socket = await AcceptAsync(listener, ct).ConfigureAwait(false);
+                }
+                socket!.NoDelay = true;
+                socket.ReceiveBufferSize = Math.Max(socket.ReceiveBufferSize, 1 << 20);
+                socket.SendBufferSize = Math.Max(socket.SendBufferSize, 1 << 20);
+                Stream stream = new NetworkStream(socket, ownsSocket: false);
+                bool protect = _security != null && (DataProtection != DataProtectionLevel.Clear || _security.ImpliesPrivateData && DataProtection == DataProtectionLevel.Private);
+                if (protect)
+                {
+                    using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                    cts.CancelAfter(Options.DataTimeout);
+                    using var reg = cts.Token.Register(() => { try { socket.Dispose(); } catch { } });
+                    try
+                    {
+                        stream = await _security!.OpenDataStreamAsync(stream, DataProtection, DataStreamRole.Client, cts.Token).ConfigureAwait(false);
+                    }
+                    catch (Exception e) when (cts.IsCancellationRequested && !ct.IsCancellationRequested && e is not FtpException)
+                    {
+                        throw new FtpException(FtpErrorKind.Timeout, "DataTimeout", $"The protected data connection to {Options.Host} did not complete its handshake within {Options.DataTimeout.TotalSeconds:0} s.", inner: e);
+                    }
+                }
+                var transfer = new DataTransfer(command, socket, stream);
+                socket = null;
+                return transfer;
+            }
+            catch
+            {
+                socket?.Dispose();
+                throw;
+            }
+            finally
+            {
+                listener?.Dispose();
+            }
+        }
+
+        /// <summary>EPSV, else PASV. The data connection always goes to the control connection's peer address: a PASV
+        /// reply naming another host is not followed (it can point a client at a third party, the "FTP bounce"
+        /// family of attacks, and NAT'd servers announce private addresses), as curl and lftp do.</summary>
+        private async Task<Socket> ConnectPassiveAsync(CancellationToken ct)
+        {
+            var peer = Control.RemoteEndPoint.Address;
+            int port;
+            FtpReply reply;
+            if (!_epsvUnsupported && Options.UseExtendedPassive)
+            {
+                reply = await Control.ExecuteAsync("EPSV", ct).ConfigureAwait(false);
+                if (reply.Code == 229)
+                {
+                    port = PassiveReplyParser.ParseEpsv(reply);
+                    return await ConnectDataAsync(new IPEndPoint(peer, port), ct).ConfigureAwait(false);
+                }
+                if (reply.Code is not (500 or 501 or 502 or 504 or 522))
+                    throw FtpException.FromReply("EPSV", reply);
+                _epsvUnsupported = true;
+            }
+            reply = await Control.ExecuteAsync("PASV", ct).ConfigureAwait(false);
+            if (reply.Code != 227) throw FtpException.FromReply("PASV", reply);
+            var announced = PassiveReplyParser.ParsePasv(reply);
+            var target = peer.IsIPv4MappedToIPv6 ? peer.MapToIPv4() : peer;
+            if (!announced.Address.Equals(target))
+                Options.Verbose?.Invoke($"The server announced data address {announced.Address}; connecting to the control peer {target} instead.");
+            return await ConnectDataAsync(new IPEndPoint(peer, announced.Port), ct).ConfigureAwait(false);
+        }
+
+        private async Task<Socket> ConnectDataAsync(IPEndPoint endPoint, CancellationToken ct)
+        {
+            var socket = new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+            try
+            {
+                await SocketConnector.ConnectSocketAsync(socket, endPoint, Options.ConnectTimeout, ct).ConfigureAwait(false);
+                return socket;
+            }
+            catch (SocketException e)
+            {
+                socket.Dispose();
+                throw new FtpException(FtpErrorKind.Connection, "DataConnectFailed", $"Could not open the data connection to {endPoint}: {e.Message}", inner: e);
+            }
+            catch { socket.Dispose(); throw; }
+        }
+
+        /// <summary>Listens for an active-mode data connection and announces it with EPRT, else PORT.</summary>
+        private async Task<Socket> ListenActiveAsync(CancellationToken ct)
+        {
+            var local = Options.ActiveAddress ?? Control.LocalEndPoint.Address;
+            var listener = new Socket(local.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+            try
+            {
+                listener.Bind(new IPEndPoint(Control.LocalEndPoint.Address, 0));
+                listener.Listen(1);
+                var ep = new IPEndPoint(local, ((IPEndPoint)listener.LocalEndPoint!).Port);
+                FtpReply reply;
+                if (!_eprtUnsupported)
+                {
+                    reply = await Control.ExecuteAsync("EPRT " + PassiveReplyParser.FormatEprt(ep), ct).ConfigureAwait(false);
+                    if (reply.Code == 200) return listener;
+                    if (reply.Code is not (500 or 501 or 502 or 504 or 522)) throw FtpException.FromReply("EPRT", reply);
+                    _eprtUnsupported = true;
+                }
+                reply = await Control.ExecuteAsync("PORT " + PassiveReplyParser.FormatPort(ep), ct).ConfigureAwait(false);
+                if (reply.Code != 200) throw FtpException.FromReply("PORT", reply);
+                return listener;
+            }
+            catch
+            {
+                listener.Dispose();
+                throw;
+            }
+        }
+
+        private async Task<Socket> AcceptAsync(Socket listener, CancellationToken ct)
+        {
+            using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            cts.CancelAfter(Options.DataTimeout);
+            using var reg = cts.Token.Register(() => { try { listener.Dispose(); } catch { } });
+            try
+            {
+#if NET
+                var socket = await listener.AcceptAsync(cts.Token).ConfigureAwait(false);
+#else
+                var socket = await Task.Factory.FromAsync(listener.BeginAccept, listener.EndAccept, null).ConfigureAwait(false);
+#endif
+                // Only the server we talk to may connect (PORT theft).
+                var from = ((IPEndPoint)socket.RemoteEndPoint!).Address;
+                if (!Normalize(from).Equals(Normalize(Control.RemoteEndPoint.Address)))
+                {
+                    socket.Dispose();
+                    throw new FtpException(FtpErrorKind.Security, "DataConnectionFromStranger", $"A data connection came from {from}, not from the server {Control.RemoteEndPoint.Address}; refused.");
+                }
+                return socket;
+            }
+            catch (Exception e) when (cts.IsCancellationRequested && !ct.IsCancellationRequested && e is not FtpException)
+            {
+                throw new FtpException(FtpErrorKind.Timeout, "DataTimeout", $"{Options.Host} did not open the active data connection within {Options.DataTimeout.TotalSeconds:0} s.", inner: e);
+            }
+        }
+
+        private static IPAddress Normalize(IPAddress a) => a.IsIPv4MappedToIPv6 ? a.MapToIPv4() : a;
+
+        /// <summary>Closes the data connection (TLS close_notify first) and reads the completion reply.</summary>
+        private async Task CompleteTransferAsync(DataTransfer transfer, CancellationToken ct)
+        {
+            if (!transfer.CompletedEarly)
+            {
+                try
+                {
+                    transfer.Stream!.Dispose();
+                }
+                finally { transfer.Dispose(); }
+                var saved = Control.Timeout;
+                Control.Timeout = Options.DataTimeout > saved ? Options.DataTimeout : saved;
+                try
+                {
+                    var reply = await Control.ReadReplyAsync(ct).ConfigureAwait(false);
+                    if (reply.Code is not (226 or 250))
+                        throw FtpException.FromReply(transfer.Command, reply);
+                }
+                finally { Control.Timeout = saved; }
+            }
+        }
+
+        /// <summary>Stops a transfer that failed or was cancelled on our side and brings the session back in step:
+        /// ABOR (RFC 959 s.4.1.3), the data connection closed, and every pending reply consumed, found by a NOOP
+        /// marker so no stray 426/226 is taken as the answer to the next command.</summary>
+        private async Task AbortTransferAsync(DataTransfer transfer)
+        {
+            transfer.Dispose();
+            if (_control == null || !_control.IsConnected) return;
+            try
+            {
+                using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(Math.Max(5, Options.ReadTimeout.TotalSeconds)));
+                await Control.SendAsync("ABOR", cts.Token).ConfigureAwait(false);
+                await Control.SendAsync("NOOP", cts.Token).ConfigureAwait(false);
+                for (int i = 0; i < 6; i++)
+                {
+                    var reply = await Control.ReadReplyAsync(cts.Token).ConfigureAwait(false);
+                    if (reply.Code == 200) return;
+                }
+            }
+            catch (Exception e)
+            {
+                Options.Verbose?.Invoke($"ABOR did not bring the session back in step ({e.Message}); closing it.");
+                _control?.Dispose();
+            }
+        }
+    }
+}

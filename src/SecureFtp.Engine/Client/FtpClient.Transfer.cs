@@ -1,0 +1,250 @@
+using System;
+using System.Buffers;
+using System.Diagnostics;
+using System.IO;
+using System.Threading;
+using System.Threading.Tasks;
+using SecureFtp.Protocol;
+
+namespace SecureFtp
+{
+    // File transfers: streaming RETR/STOR/APPE with REST, and the safe local-file wrappers.
+    public sealed partial class FtpClient
+    {
+        private readonly SemaphoreSlim _operation = new SemaphoreSlim(1, 1);
+
+        /// <summary>Runs one operation at a time on this session; the control connection carries one conversation.</summary>
+        private async Task<T> Exclusive<T>(Func<Task<T>> op, CancellationToken ct)
+        {
+            await _operation.WaitAsync(ct).ConfigureAwait(false);
+            try { return await op().ConfigureAwait(false); }
+            finally { _operation.Release(); }
+        }
+
+        private Task<long> DownloadCoreAsync(string remotePath, Stream destination, long offset, IProgress<TransferProgress>? progress, CancellationToken ct)
+            => Exclusive(() => DownloadUnlockedAsync(remotePath, destination, offset, expectedLength: null, progress, ct), ct);
+
+        private async Task<long> DownloadUnlockedAsync(string remotePath, Stream destination, long offset, long? expectedLength, IProgress<TransferProgress>? progress, CancellationToken ct)
+        {
+            FtpCommand.CheckArgument(remotePath, "remote path");
+            await EnsureBinaryAsync(ct).ConfigureAwait(false);
+            var transfer = await OpenDataTransferAsync("RETR " + remotePath, offset, ct).ConfigureAwait(false);
+            long total = 0;
+            var buffer = ArrayPool<byte>.Shared.Rent(TransferBufferSize);
+            var clock = Stopwatch.StartNew();
+            var reporter = new ProgressThrottle(progress, remotePath, expectedLength, offset);
+            try
+            {
+                if (!transfer.CompletedEarly)
+                {
+                    var data = transfer.Stream!;
+                    while (true)
+                    {
+                        int n = await ReadDataAsync(data, buffer, ct).ConfigureAwait(false);
+                        if (n == 0) break;
+                        try
+                        {
+                            await destination.WriteAsync(buffer, 0, n, ct).ConfigureAwait(false);
+                        }
+                        catch (IOException e)
+                        {
+                            throw new FtpException(FtpErrorKind.LocalIo, "LocalWriteFailed", $"Writing the download of {remotePath} failed after {total} bytes: {e.Message}", inner: e);
+                        }
+                        total += n;
+                        reporter.Report(offset + total, clock.Elapsed);
+                    }
+                }
+                await CompleteTransferAsync(transfer, ct).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is OperationCanceledException || e is FtpException { Kind: FtpErrorKind.LocalIo or FtpErrorKind.Truncated or FtpErrorKind.Security or FtpErrorKind.Timeout })
+            {
+                await AbortTransferAsync(transfer).ConfigureAwait(false);
+                throw;
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+                transfer.Dispose();
+            }
+            reporter.Complete(offset + total, clock.Elapsed);
+            if (expectedLength is long expected && offset + total != expected)
+                throw new FtpException(FtpErrorKind.Truncated, "TransferTruncated",
+                    $"The download of {remotePath} ended at byte {offset + total}, but the server said the file has {expected} bytes.");
+            return total;
+        }
+
+        /// <summary>A read on the data connection, with the data timeout per read.</summary>
+        private async Task<int> ReadDataAsync(Stream data, byte[] buffer, CancellationToken ct)
+        {
+            using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            cts.CancelAfter(Options.DataTimeout);
+            try
+            {
+                return await data.ReadAsync(buffer, 0, buffer.Length, cts.Token).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is OperationCanceledException && !ct.IsCancellationRequested)
+            {
+                throw new FtpException(FtpErrorKind.Timeout, "DataTimeout", $"No data from {Options.Host} for {Options.DataTimeout.TotalSeconds:0} s.", inner: e);
+            }
+            catch (IOException e)
+            {
+                throw new FtpException(FtpErrorKind.Truncated, "TransferTruncated", $"The data connection from {Options.Host} broke: {e.Message}", inner: e);
+            }
+        }
+
+        private async Task<TransferResult> DownloadFileCoreAsync(string remotePath, string localPath, bool resume, bool overwrite, IProgress<TransferProgress>? progress, CancellationToken ct)
+        {
+            return await Exclusive(async () =>
+            {
+                string final = Path.GetFullPath(localPath);
+                string part = final + ".part";
+                if (Directory.Exists(final))
+                    throw new FtpException(FtpErrorKind.AlreadyExists, "DestinationIsDirectory", $"The destination {final} is a directory; name a file.");
+                if (File.Exists(final) && !overwrite && !resume)
+                    throw new FtpException(FtpErrorKind.AlreadyExists, "LocalFileExists", $"{final} already exists. Use -Force to overwrite it or -Resume to continue it.");
+                var dir = Path.GetDirectoryName(final);
+                if (!string.IsNullOrEmpty(dir)) Directory.CreateDirectory(dir!);
+
+                long? remoteSize = await GetSizeUnlockedAsync(remotePath, ct).ConfigureAwait(false);
+                long offset = 0;
+                if (resume)
+                {
+                    // Continue a .part left by an earlier attempt, or a shorter file under the final name.
+                    if (!File.Exists(part) && File.Exists(final)) File.Move(final, part);
+                    offset = File.Exists(part) ? new FileInfo(part).Length : 0;
+                    if (remoteSize is long rs && offset > rs)
+                        throw new FtpException(FtpErrorKind.Protocol, "LocalFileLonger", $"Cannot resume: the local {part} has {offset} bytes but {remotePath} has only {rs}.");
+                }
+                var clock = Stopwatch.StartNew();
+                long got;
+                using (var file = OpenLocalForWrite(part, offset))
+                {
+                    got = offset == remoteSize ? 0 : await DownloadUnlockedAsync(remotePath, file, offset, remoteSize, progress, ct).ConfigureAwait(false);
+                    try { await file.FlushAsync(ct).ConfigureAwait(false); }
+                    catch (IOException e) { throw new FtpException(FtpErrorKind.LocalIo, "LocalWriteFailed", $"Could not finish writing {part}: {e.Message}", inner: e); }
+                }
+                var modified = await GetModifiedTimeUnlockedAsync(remotePath, ct).ConfigureAwait(false);
+                if (modified is DateTime m) File.SetLastWriteTimeUtc(part, m);
+                if (File.Exists(final)) File.Delete(final);
+                File.Move(part, final);
+                return new TransferResult { RemotePath = remotePath, LocalPath = final, Bytes = got, Elapsed = clock.Elapsed, Resumed = offset > 0, StartOffset = offset };
+            }, ct).ConfigureAwait(false);
+        }
+
+        private static FileStream OpenLocalForWrite(string path, long offset)
+        {
+            try
+            {
+                var fs = new FileStream(path, offset > 0 ? FileMode.Open : FileMode.Create, FileAccess.Write, FileShare.Read, 1 << 16, useAsync: true);
+                if (offset > 0) fs.Seek(offset, SeekOrigin.Begin);
+                return fs;
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new FtpException(e is UnauthorizedAccessException ? FtpErrorKind.PermissionDenied : FtpErrorKind.LocalIo, "LocalWriteFailed", $"Cannot write {path}: {e.Message}", inner: e);
+            }
+        }
+
+        private Task<long> UploadCoreAsync(Stream source, string remotePath, long offset, bool append, IProgress<TransferProgress>? progress, CancellationToken ct)
+            => Exclusive(() => UploadUnlockedAsync(source, remotePath, offset, append, null, progress, ct), ct);
+
+        private async Task<long> UploadUnlockedAsync(Stream source, string remotePath, long offset, bool append, long? length, IProgress<TransferProgress>? progress, CancellationToken ct)
+        {
+            FtpCommand.CheckArgument(remotePath, "remote path");
+            await EnsureBinaryAsync(ct).ConfigureAwait(false);
+            string command = (append ? "APPE " : "STOR ") + remotePath;
+            var transfer = await OpenDataTransferAsync(command, append ? 0 : offset, ct).ConfigureAwait(false);
+            long total = 0;
+            var buffer = ArrayPool<byte>.Shared.Rent(TransferBufferSize);
+            var clock = Stopwatch.StartNew();
+            var reporter = new ProgressThrottle(progress, remotePath, length, offset);
+            try
+            {
+                if (!transfer.CompletedEarly)
+                {
+                    var data = transfer.Stream!;
+                    while (true)
+                    {
+                        int n;
+                        try { n = await source.ReadAsync(buffer, 0, buffer.Length, ct).ConfigureAwait(false); }
+                        catch (IOException e) { throw new FtpException(FtpErrorKind.LocalIo, "LocalReadFailed", $"Reading the local source for {remotePath} failed: {e.Message}", inner: e); }
+                        if (n == 0) break;
+                        try { await data.WriteAsync(buffer, 0, n, ct).ConfigureAwait(false); }
+                        catch (IOException e) { throw new FtpException(FtpErrorKind.Truncated, "TransferTruncated", $"The data connection to {Options.Host} broke after {total} bytes of {remotePath}: {e.Message}", inner: e); }
+                        total += n;
+                        reporter.Report(offset + total, clock.Elapsed);
+                    }
+                    await data.FlushAsync(ct).ConfigureAwait(false);
+                }
+                await CompleteTransferAsync(transfer, ct).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is OperationCanceledException || e is FtpException { Kind: FtpErrorKind.LocalIo or FtpErrorKind.Truncated or FtpErrorKind.Security or FtpErrorKind.Timeout })
+            {
+                await AbortTransferAsync(transfer).ConfigureAwait(false);
+                throw;
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+                transfer.Dispose();
+            }
+            reporter.Complete(offset + total, clock.Elapsed);
+            return total;
+        }
+
+        private async Task<TransferResult> UploadFileCoreAsync(string localPath, string remotePath, bool resume, bool overwrite, IProgress<TransferProgress>? progress, CancellationToken ct)
+        {
+            return await Exclusive(async () =>
+            {
+                string full = Path.GetFullPath(localPath);
+                if (!File.Exists(full))
+                    throw new FtpException(FtpErrorKind.NotFound, "LocalFileNotFound", $"The local file {full} does not exist.");
+                long length = new FileInfo(full).Length;
+                long? remoteSize = await GetSizeUnlockedAsync(remotePath, ct).ConfigureAwait(false);
+                if (remoteSize != null && !overwrite && !resume)
+                    throw new FtpException(FtpErrorKind.AlreadyExists, "RemoteFileExists", $"{remotePath} already exists on {Options.Host}. Use -Force to overwrite it or -Resume to continue it.");
+                long offset = resume && remoteSize is long rs ? rs : 0;
+                if (offset > length)
+                    throw new FtpException(FtpErrorKind.Protocol, "RemoteFileLonger", $"Cannot resume: {remotePath} has {offset} bytes, more than the local {full} ({length}).");
+                var clock = Stopwatch.StartNew();
+                long sent = 0;
+                if (offset < length || remoteSize == null)
+                {
+                    using var file = new FileStream(full, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, useAsync: true);
+                    file.Seek(offset, SeekOrigin.Begin);
+                    // REST+STOR is exact where the server has REST STREAM; APPE is the portable way to continue.
+                    bool append = offset > 0 && !HasFeature("REST");
+                    sent = await UploadUnlockedAsync(file, remotePath, offset, append, length, progress, ct).ConfigureAwait(false);
+                }
+                long? after = await GetSizeUnlockedAsync(remotePath, ct).ConfigureAwait(false);
+                if (after is long a && a != length)
+                    throw new FtpException(FtpErrorKind.Truncated, "UploadLengthMismatch", $"After the upload {remotePath} has {a} bytes on {Options.Host}, but {full} has {length}.");
+                return new TransferResult { RemotePath = remotePath, LocalPath = full, Bytes = sent, Elapsed = clock.Elapsed, Resumed = offset > 0, StartOffset = offset };
+            }, ct).ConfigureAwait(false);
+        }
+
+        /// <summary>Reports progress at most every 250 ms, and once at the end.</summary>
+        private sealed class ProgressThrottle
+        {
+            private readonly IProgress<TransferProgress>? _progress;
+            private readonly string _path;
+            private readonly long? _total;
+            private readonly long _start;
+            private TimeSpan? _last;
+
+            public ProgressThrottle(IProgress<TransferProgress>? progress, string path, long? total, long start)
+            {
+                _progress = progress; _path = path; _total = total; _start = start;
+            }
+
+            public void Report(long done, TimeSpan elapsed)
+            {
+                if (_progress == null || _last is TimeSpan last && elapsed - last < TimeSpan.FromMilliseconds(250)) return;
+                _last = elapsed;
+                _progress.Report(new TransferProgress(_path, done, _total, elapsed));
+            }
+
+            public void Complete(long done, TimeSpan elapsed) => _progress?.Report(new TransferProgress(_path, done, _total ?? done, elapsed));
+        }
+    }
+}

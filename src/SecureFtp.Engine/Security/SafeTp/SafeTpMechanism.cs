@@ -1,0 +1,47 @@
+using System;
+using System.Net;
+using SecureFtp.Protocol;
+using SecureFtp.Security.Rfc2228;
+using SecureFtp.Trust;
+
+namespace SecureFtp.Security.SafeTp
+{
+    /// <summary>X-SafeTP1 (seed 000 s.5; docs/protocol/X-SafeTP1.md): the entry points the client, the server and
+    /// the proxy use. Everything else in this folder is internal.</summary>
+    public static class SafeTpMechanism
+    {
+        /// <summary>The AUTH argument.</summary>
+        public const string Name = SafeTpSecurity.Name;
+
+        /// <summary>The client mechanism for the negotiation policy. The client key comes from
+        /// <see cref="FtpClientOptions.ClientKeyPath"/> or the profile (made on first use); server keys are checked
+        /// against <paramref name="trustStore"/> with <see cref="FtpClientOptions.AcceptNewKey"/>,
+        /// <see cref="FtpClientOptions.ErrorOnUntrusted"/> and <see cref="FtpClientOptions.ConfirmNewKey"/>.</summary>
+        /// <param name="transcript">Attached to the control connection before the greeting: DIGT is then checked
+        /// right after the exchange (seed 000 s.5.10).</param>
+        public static Rfc2228ClientMechanism CreateClient(FtpClientOptions options, ITrustStore trustStore, ControlTranscript? transcript = null)
+        {
+            SafeTpClientKey? key = null;
+            return new Rfc2228ClientMechanism(Name, (control, _) =>
+            {
+                key ??= SafeTpKeys.LoadOrCreateClientKey(options.ClientKeyPath);
+                return CreateClientSecurity(key, control, trustStore, options);
+            }, transcript);
+        }
+
+        /// <summary>The client half for one control connection, with an explicit key.</summary>
+        public static IRfc2228Security CreateClientSecurity(SafeTpClientKey clientKey, FtpControlConnection control, ITrustStore trustStore, FtpClientOptions options)
+            => new SafeTpClientSecurity(clientKey, new SafeTpClientContext(control.Host, control.Port, control.RemoteEndPoint.Address, trustStore, options));
+
+        /// <summary>The client half without a socket (tests, tools): <paramref name="peerAddress"/> is the address the
+        /// server must sign.</summary>
+        public static IRfc2228Security CreateClientSecurity(SafeTpClientKey clientKey, string host, int port, IPAddress peerAddress, ITrustStore trustStore, FtpClientOptions options)
+            => new SafeTpClientSecurity(clientKey, new SafeTpClientContext(host, port, peerAddress, trustStore, options));
+
+        /// <summary>The server half for an AUTH argument, or null when it does not name X-SafeTP1: plug it into
+        /// <see cref="Rfc2228ServerNegotiation"/>'s factory. <paramref name="serverAddress"/> is the control
+        /// connection's local address (the client checks it, s.5.3).</summary>
+        public static IRfc2228Security? TryCreateServer(string authArgument, SafeTpServerKey key, IPAddress serverAddress, SafeTpServerPolicy? policy = null)
+            => string.Equals(authArgument.Trim(), Name, StringComparison.OrdinalIgnoreCase) ? new SafeTpServerSecurity(key, serverAddress, policy) : null;
+    }
+}

@@ -1,0 +1,101 @@
+using System;
+using System.IO;
+using System.Security.Cryptography.X509Certificates;
+using System.Threading;
+using System.Threading.Tasks;
+
+namespace SecureFtp.Security.Tls
+{
+    /// <summary>One TLS connection (control or data), whatever library runs it. Its read side returns 0 only
+    /// after the peer's close_notify; a peer that closes TCP without it makes reads throw
+    /// <see cref="FtpException"/> (kind Truncated), so a cut transfer is never taken for a complete one.
+    /// Disposing a data channel sends close_notify before TCP is closed.</summary>
+    internal abstract class TlsChannel : Stream
+    {
+        protected TlsChannel(string host, bool isData)
+        {
+            Host = host;
+            IsData = isData;
+        }
+
+        protected string Host { get; }
+        protected bool IsData { get; }
+
+        /// <summary>e.g. "Tls13", as <see cref="System.Security.Authentication.SslProtocols"/> names it.</summary>
+        public abstract string ProtocolVersion { get; }
+
+        /// <summary>The IANA name, e.g. "TLS_AES_256_GCM_SHA384".</summary>
+        public abstract string Cipher { get; }
+
+        /// <summary>True when this handshake resumed an earlier session (what require_ssl_reuse checks).</summary>
+        public abstract bool SessionResumed { get; }
+
+        /// <summary>True once the peer's close_notify has been read.</summary>
+        public bool CloseNotifyReceived { get; protected set; }
+
+        /// <summary>True once our close_notify has been sent.</summary>
+        public bool CloseNotifySent { get; protected set; }
+
+        /// <summary>Sends close_notify; TCP stays open.</summary>
+        public abstract Task SendCloseNotifyAsync(CancellationToken ct);
+
+        /// <summary>CCC (RFC 4217 s.11): sends close_notify and waits for the server's, without reading a byte
+        /// past it, so the cleartext that follows on the same TCP connection is left for the reply reader.</summary>
+        public async Task CloseTlsKeepTcpAsync(CancellationToken ct)
+        {
+            if (!CloseNotifySent) await SendCloseNotifyAsync(ct).ConfigureAwait(false);
+            var scratch = new byte[256];
+            while (!CloseNotifyReceived)
+            {
+                int n = await ReadAsync(scratch, 0, scratch.Length, ct).ConfigureAwait(false);
+                if (n > 0)
+                    throw new FtpException(FtpErrorKind.Protocol, "DataAfterCcc",
+                        $"{Host} sent {n} bytes of protected data after accepting CCC instead of closing TLS.");
+            }
+        }
+
+        /// <summary>Ends a data connection gracefully after our close_notify: shuts down our sending side and reads
+        /// until the server closes. Closing a socket with unread bytes in it (a TLS 1.3 NewSessionTicket that an
+        /// upload never reads, say) makes the kernel send RST instead of FIN, and an RST makes the server drop
+        /// the end of an upload it has not read yet (vsftpd then answers 426).</summary>
+        protected static void FinishGracefully(Stream transport)
+        {
+            try
+            {
+#if NET
+                if (Unwrap(transport) is System.Net.Sockets.NetworkStream network) network.Socket.Shutdown(System.Net.Sockets.SocketShutdown.Send);
+#endif
+                using var limit = new CancellationTokenSource(GracefulCloseWait);
+                using var reg = limit.Token.Register(transport.Dispose);
+                var scratch = new byte[16384];
+                while (transport.ReadAsync(scratch, 0, scratch.Length, limit.Token).GetAwaiter().GetResult() > 0) { }
+            }
+            catch (Exception e) when (e is IOException or ObjectDisposedException or OperationCanceledException or System.Net.Sockets.SocketException) { }
+        }
+
+        private static readonly TimeSpan GracefulCloseWait = TimeSpan.FromSeconds(5);
+
+        private static Stream Unwrap(Stream s) => s is EofWatchingStream w ? w.Inner : s;
+
+        protected FtpException Truncated(long received)
+            => new FtpException(FtpErrorKind.Truncated, "TransferTruncated",
+                IsData
+                    ? $"The data connection from {Host} was closed without a TLS close_notify after {received} bytes: the transfer may be incomplete (truncated by the network or an attacker)."
+                    : $"The control connection to {Host} was closed without a TLS close_notify.");
+
+        protected static FtpException Failure(string host, string what, Exception? inner, string? detail = null)
+            => new FtpException(FtpErrorKind.Security, "TlsFailure",
+                $"TLS with {host} failed while {what}: {detail ?? inner?.Message ?? "unknown error"}", inner: inner);
+
+        // ---- Stream plumbing common to both backends ----
+        public override bool CanRead => true;
+        public override bool CanWrite => true;
+        public override bool CanSeek => false;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public abstract X509Certificate2? PeerCertificate { get; }
+    }
+}

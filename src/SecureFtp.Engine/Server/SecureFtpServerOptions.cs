@@ -1,0 +1,119 @@
+using System;
+using System.Collections.Generic;
+using System.Net;
+using System.Security.Authentication;
+using System.Security.Cryptography.X509Certificates;
+using SecureFtp.Security;
+
+namespace SecureFtp.Server
+{
+    /// <summary>How a <see cref="SecureFtpServer"/> runs. Set <see cref="Root"/> (embedded file server) or
+    /// <see cref="Upstream"/> (SafeTP server proxy in front of a legacy ftpd, seed 000 s.3.2), never both.</summary>
+    public sealed class SecureFtpServerOptions
+    {
+        /// <summary>Root mode: the directory served. Nothing outside it can be reached (.., symlinks, absolute paths).</summary>
+        public string? Root { get; set; }
+
+        /// <summary>Upstream mode: "host:port" of the legacy ftpd ("[::1]:2121" for IPv6). Commands go to it in
+        /// cleartext, so it should listen on loopback only (seed 000 s.3.2, s.6.4).</summary>
+        public string? Upstream { get; set; }
+
+        /// <summary>The address to listen on; loopback unless told otherwise.</summary>
+        public IPAddress ListenAddress { get; set; } = IPAddress.Loopback;
+
+        /// <summary>The control port for plain and explicit-TLS clients; 0 picks a free port
+        /// (read it back from <see cref="SecureFtpServer.Port"/>).</summary>
+        public int Port { get; set; }
+
+        /// <summary>A second listener where TLS starts before the greeting (implicit FTPS). Null: none;
+        /// 0: a free port (see <see cref="SecureFtpServer.ImplicitTlsPort"/>). Needs <see cref="Certificate"/>.</summary>
+        public int? ImplicitTlsPort { get; set; }
+
+        /// <summary>Root mode: the accounts (user name and password). Upstream mode ignores them: the ftpd checks logins.</summary>
+        public IList<NetworkCredential> Users { get; set; } = new List<NetworkCredential>();
+
+        /// <summary>Root mode: "anonymous" and "ftp" may log in with any password, read-only.</summary>
+        public bool AllowAnonymous { get; set; }
+
+        /// <summary>The TLS certificate (with private key). Without one, AUTH TLS/SSL and implicit TLS are not offered.
+        /// <see cref="SecureFtpServer.CreateSelfSignedCertificate"/> makes one for demos.</summary>
+        public X509Certificate2? Certificate { get; set; }
+
+        /// <summary>The AUTH mechanisms offered, by AUTH name, in FEAT order: "TLS" (also TLS-C), "SSL" (also TLS-P:
+        /// data private without PROT), and any name in <see cref="Rfc2228Mechanisms"/>. Default: TLS and SSL.</summary>
+        public IList<string> Mechanisms { get; set; } = new List<string> { "TLS", "SSL" };
+
+        /// <summary>RFC 2228 ADAT mechanisms (X-SafeTP1, KEA-SKIPJACK) by AUTH name: each factory makes the server
+        /// half for one control connection. Only names also listed in <see cref="Mechanisms"/> are offered.</summary>
+        public IDictionary<string, Func<IRfc2228Security>> Rfc2228Mechanisms { get; set; }
+            = new Dictionary<string, Func<IRfc2228Security>>(StringComparer.OrdinalIgnoreCase);
+
+        /// <summary>Plain RFC 959 clients may log in without a security exchange (seed 000 s.4.3 and s.6.4).
+        /// False (the default) is RFC 4217 s.10.1's "deny USER before TLS": USER gets 530 until AUTH succeeded,
+        /// except anonymous when <see cref="AllowAnonymousInClear"/>.</summary>
+        public bool AllowInsecure { get; set; }
+
+        /// <summary>Per-user rule of RFC 4217 s.10.1: anonymous/ftp may log in without security even when
+        /// <see cref="AllowInsecure"/> is false (public files do not need a private channel).</summary>
+        public bool AllowAnonymousInClear { get; set; } = true;
+
+        /// <summary>Insist on protected data connections (RFC 4217 s.10.2 option 3): PROT C is refused (534) and a
+        /// transfer at PROT C is refused with 521.</summary>
+        public bool RequireProtectedData { get; set; }
+
+        /// <summary>TLS versions accepted; None lets the OS choose (TLS 1.2 and 1.3).</summary>
+        public SslProtocols TlsProtocols { get; set; } = SslProtocols.None;
+
+        /// <summary>The address announced in 227 replies; null means the control connection's local address.</summary>
+        public IPAddress? PassiveAddress { get; set; }
+
+        /// <summary>A control connection idle this long is closed with 421.</summary>
+        public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromMinutes(5);
+
+        /// <summary>Longest wait for a data connection to be made, for a TLS handshake, or for a stalled transfer.</summary>
+        public TimeSpan DataTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+        /// <summary>Connections beyond this get 421 and are closed.</summary>
+        public int MaxSessions { get; set; } = 64;
+
+        /// <summary>Root mode greeting text (upstream mode relays the ftpd's own greeting, seed 000 s.4.3).</summary>
+        public string Banner { get; set; } = "SecureFtp server ready.";
+
+        /// <summary>Receives what the server does: connections, commands (PASS and ACCT redacted) and replies,
+        /// errors. Called from background threads; must not block for long.</summary>
+        public Action<SecureFtpServerLogEntry>? Log { get; set; }
+    }
+
+    public enum SecureFtpServerLogKind
+    {
+        Info,
+        Command,
+        Reply,
+        Warning,
+        Error,
+    }
+
+    /// <summary>One line of the server log. Commands are redacted: a password never appears.</summary>
+    public sealed class SecureFtpServerLogEntry
+    {
+        public SecureFtpServerLogEntry(DateTimeOffset time, long sessionId, string? remoteEndPoint, SecureFtpServerLogKind kind, string message)
+        {
+            Time = time;
+            SessionId = sessionId;
+            RemoteEndPoint = remoteEndPoint;
+            Kind = kind;
+            Message = message;
+        }
+
+        public DateTimeOffset Time { get; }
+
+        /// <summary>The control connection (numbered from 1); 0 for the server itself.</summary>
+        public long SessionId { get; }
+
+        public string? RemoteEndPoint { get; }
+        public SecureFtpServerLogKind Kind { get; }
+        public string Message { get; }
+
+        public override string ToString() => $"{Time:HH:mm:ss.fff} [{SessionId}] {Kind} {Message}";
+    }
+}

@@ -1,0 +1,224 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Net;
+using System.Net.Security;
+using System.Net.Sockets;
+using System.Security.Authentication;
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
+using System.Threading;
+using System.Threading.Tasks;
+
+namespace SecureFtp.Server
+{
+    /// <summary>The server end of one control connection: reads command lines (Telnet IAC sequences removed, length
+    /// bounded), writes reply lines, and switches between cleartext and TLS (AUTH TLS, implicit TLS, REIN).</summary>
+    internal sealed class ServerControlChannel : IDisposable
+    {
+        /// <summary>RFC 959 does not bound command lines; paths are the longest legitimate part.</summary>
+        public const int MaxLineBytes = 4096;
+
+        private const byte Iac = 255;
+        private readonly Socket _socket;
+        private readonly NetworkStream _raw;
+        private readonly SemaphoreSlim _writeLock = new SemaphoreSlim(1, 1);
+        private readonly byte[] _buffer = new byte[8192];
+        private int _start, _end;
+        private Stream _stream;
+        private SslStream? _tls;
+
+        public ServerControlChannel(Socket socket)
+        {
+            _socket = socket;
+            // ABOR arrives as IAC IP IAC DM with DM sent urgent (RFC 959 s.4.1.3): keep it in the stream so the
+            // IAC parser sees the whole sequence instead of losing the DM out of band.
+            _socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.OutOfBandInline, true);
+            _socket.NoDelay = true;
+            _raw = new NetworkStream(socket, ownsSocket: false);
+            _stream = _raw;
+        }
+
+        public IPEndPoint RemoteEndPoint => (IPEndPoint)_socket.RemoteEndPoint!;
+        public IPEndPoint LocalEndPoint => (IPEndPoint)_socket.LocalEndPoint!;
+
+        /// <summary>The TLS layer on the control connection, or null in cleartext.</summary>
+        public SslStream? Tls => _tls;
+
+        /// <summary>Reads one command line without CR/LF; null when the client closed the connection.</summary>
+        public async Task<string?> ReadLineAsync(CancellationToken ct)
+        {
+            var line = new List<byte>(64);
+            while (true)
+            {
+                while (_start < _end)
+                {
+                    byte b = _buffer[_start];
+                    if (b == Iac)
+                    {
+                        // Need the byte after IAC (and the option byte for WILL/WONT/DO/DONT) before deciding.
+                        if (_end - _start < 2) break;
+                        byte command = _buffer[_start + 1];
+                        if (command == Iac) { line.Add(Iac); _start += 2; continue; }
+                        if (command >= 251 && command <= 254)
+                        {
+                            if (_end - _start < 3) break;
+                            _start += 3;
+                            continue;
+                        }
+                        _start += 2;
+                        continue;
+                    }
+                    _start++;
+                    if (b == '\n')
+                    {
+                        if (line.Count > 0 && line[line.Count - 1] == '\r') line.RemoveAt(line.Count - 1);
+                        return Encoding.UTF8.GetString(line.ToArray());
+                    }
+                    if (line.Count >= MaxLineBytes)
+                        throw new FtpException(FtpErrorKind.Protocol, "CommandLineTooLong",
+                            $"The client at {RemoteEndPoint} sent a command line longer than {MaxLineBytes} bytes.");
+                    line.Add(b);
+                }
+                if (_start > 0)
+                {
+                    Buffer.BlockCopy(_buffer, _start, _buffer, 0, _end - _start);
+                    _end -= _start;
+                    _start = 0;
+                }
+                int n = await _stream.ReadAsync(_buffer, _end, _buffer.Length - _end, ct).ConfigureAwait(false);
+                if (n == 0) return null;
+                _end += n;
+            }
+        }
+
+        /// <summary>Writes lines exactly as given (each gets CRLF) in one piece, so replies never interleave.</summary>
+        public async Task WriteLinesAsync(IReadOnlyList<string> lines, CancellationToken ct)
+        {
+            var text = new StringBuilder();
+            foreach (var line in lines) text.Append(line).Append("\r\n");
+            var bytes = Encoding.UTF8.GetBytes(text.ToString());
+            await _writeLock.WaitAsync(ct).ConfigureAwait(false);
+            try
+            {
+                await _stream.WriteAsync(bytes, 0, bytes.Length, ct).ConfigureAwait(false);
+                await _stream.FlushAsync(ct).ConfigureAwait(false);
+            }
+            finally { _writeLock.Release(); }
+        }
+
+        /// <summary>Formats an RFC 959 reply: "code text", or "code-first" ... "code last" for several lines.</summary>
+        public static IReadOnlyList<string> FormatReply(int code, IReadOnlyList<string> lines)
+        {
+            if (lines.Count == 0) lines = new[] { string.Empty };
+            var result = new string[lines.Count];
+            for (int i = 0; i < lines.Count; i++)
+            {
+                bool last = i == lines.Count - 1;
+                // Inner lines that begin with a digit could be mistaken for the end of the reply: indent them.
+                result[i] = i == 0 || last ? $"{code}{(last ? ' ' : '-')}{lines[i]}"
+                    : lines[i].StartsWith(" ", StringComparison.Ordinal) ? lines[i] : " " + lines[i];
+            }
+            return result;
+        }
+
+        /// <summary>True when the client sent bytes after the command that starts TLS: they were not protected and
+        /// may have been injected (RFC 4217 s.4 and the STARTTLS injection class of attacks).</summary>
+        public bool HasBufferedInput => _end > _start;
+
+        /// <summary>Runs the TLS handshake as server (after "234" to AUTH, or first thing on the implicit port).</summary>
+        public async Task StartTlsAsync(X509Certificate2 certificate, SslProtocols protocols, TimeSpan timeout, CancellationToken ct)
+        {
+            if (HasBufferedInput)
+                throw new FtpException(FtpErrorKind.Security, "DataBeforeTlsHandshake",
+                    $"The client at {RemoteEndPoint} sent data after AUTH before the TLS handshake; it may have been injected. The connection is closed.");
+            var tls = new SslStream(_raw, leaveInnerStreamOpen: true);
+            await TlsServer.AuthenticateAsync(tls, certificate, protocols, timeout, ct).ConfigureAwait(false);
+            _tls = tls;
+            _stream = tls;
+        }
+
+        /// <summary>Ends TLS on the control connection and goes on in cleartext (REIN, RFC 4217 s.13): sends
+        /// close_notify, waits for the client's, then reads and writes the bare socket.</summary>
+        public async Task StopTlsAsync(TimeSpan timeout, CancellationToken ct)
+        {
+            var tls = _tls;
+            if (tls == null) return;
+            await _writeLock.WaitAsync(ct).ConfigureAwait(false);
+            try
+            {
+                await TlsServer.ShutdownAsync(tls).ConfigureAwait(false);
+                if (!HasBufferedInput)
+                {
+                    using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                    cts.CancelAfter(timeout);
+                    var scratch = new byte[256];
+                    try
+                    {
+                        // Anything before the client's close_notify is still protected data we cannot use here.
+                        while (await tls.ReadAsync(scratch, 0, scratch.Length, cts.Token).ConfigureAwait(false) > 0) { }
+                    }
+                    catch (Exception e) when (e is OperationCanceledException or IOException)
+                    {
+                        // A client that goes on without close_notify: continue in cleartext anyway.
+                    }
+                }
+                _tls = null;
+                _stream = _raw;
+                _start = _end = 0;
+                tls.Dispose();
+            }
+            finally { _writeLock.Release(); }
+        }
+
+        public void Dispose()
+        {
+            try { _tls?.Dispose(); } catch (Exception) { }
+            try { _raw.Dispose(); } catch (Exception) { }
+            try { _socket.Dispose(); } catch (Exception) { }
+            _writeLock.Dispose();
+        }
+    }
+
+    /// <summary>The server side of a TLS handshake, for control and data connections alike.</summary>
+    internal static class TlsServer
+    {
+        /// <summary>Sends close_notify. netstandard2.0 has no API for it; there the close_notify goes out when the
+        /// stream is disposed (.NET Framework's SslStream sends it on Close).</summary>
+        public static Task ShutdownAsync(SslStream tls)
+        {
+#if NET
+            return tls.ShutdownAsync();
+#else
+            return Task.CompletedTask;
+#endif
+        }
+
+        public static async Task AuthenticateAsync(SslStream tls, X509Certificate2 certificate, SslProtocols protocols, TimeSpan timeout, CancellationToken ct)
+        {
+            using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            cts.CancelAfter(timeout);
+            try
+            {
+#if NET
+                var options = new SslServerAuthenticationOptions
+                {
+                    ServerCertificate = certificate,
+                    ClientCertificateRequired = false,
+                    EnabledSslProtocols = protocols,
+                    CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
+                };
+                await tls.AuthenticateAsServerAsync(options, cts.Token).ConfigureAwait(false);
+#else
+                using (cts.Token.Register(() => tls.Dispose()))
+                    await tls.AuthenticateAsServerAsync(certificate, false, protocols, false).ConfigureAwait(false);
+#endif
+            }
+            catch (Exception e) when (e is AuthenticationException or IOException or OperationCanceledException or ObjectDisposedException)
+            {
+                if (ct.IsCancellationRequested) throw new OperationCanceledException(ct);
+                throw new FtpException(FtpErrorKind.Security, "TlsHandshakeFailed", $"The TLS handshake with the client failed: {e.Message}", inner: e);
+            }
+        }
+    }
+}

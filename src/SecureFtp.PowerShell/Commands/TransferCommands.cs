@@ -1,0 +1,225 @@
+using SecureFtp.Listing;
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Management.Automation;
+
+namespace SecureFtp.PowerShell.Commands
+{
+    /// <summary>Receive-FtpFile: downloads remote files. A download is written under a temporary name and takes the
+    /// final name only when complete and verified. Items from Get-FtpChildItem -Recurse keep their tree under -Destination.</summary>
+    [Cmdlet(VerbsCommunications.Receive, "FtpFile", SupportsShouldProcess = true, DefaultParameterSetName = PathSet)]
+    [OutputType(typeof(FileInfo))]
+    public sealed class ReceiveFtpFileCommand : FtpSessionCmdlet
+    {
+        private const string PathSet = "Path";
+        private const string ItemSet = "InputObject";
+        private TransferProgressWriter? _progress;
+
+        [Parameter(Mandatory = true, Position = 0, ParameterSetName = PathSet, ValueFromPipelineByPropertyName = true)]
+        [Alias("FullName", "RemotePath")]
+        [ArgumentCompleter(typeof(RemotePathCompleter))]
+        public string[] Path { get; set; } = Array.Empty<string>();
+
+        /// <summary>An item from Get-FtpChildItem; its RelativePath places it under -Destination.</summary>
+        [Parameter(Mandatory = true, ParameterSetName = ItemSet, ValueFromPipeline = true)]
+        public FtpItemInfo? InputObject { get; set; }
+
+        [Parameter(Position = 1)]
+        [Alias("LocalPath")]
+        public string Destination { get; set; } = ".";
+
+        [Parameter]
+        public SwitchParameter Resume { get; set; }
+
+        [Parameter]
+        public SwitchParameter Force { get; set; }
+
+        [Parameter]
+        public SwitchParameter PassThru { get; set; }
+
+        protected override void BeginProcessing()
+        {
+            int? expected = ParameterSetName == PathSet && MyInvocation.ExpectingInput == false ? Path.Length : null;
+            _progress = new TransferProgressWriter(this, "Receiving files", expected);
+        }
+
+        protected override void ProcessRecord()
+        {
+            var session = InputObject?.Session ?? ResolveSession();
+            if (InputObject != null)
+            {
+                string local = System.IO.Path.Combine(LocalPath(Destination), InputObject.RelativePath.Replace('/', System.IO.Path.DirectorySeparatorChar));
+                if (InputObject.Type == FtpItemType.Directory)
+                {
+                    // Directories in the stream keep empty folders of the remote tree.
+                    if (ShouldProcess(local, "Create directory")) System.IO.Directory.CreateDirectory(local);
+                    return;
+                }
+                Receive(session, InputObject.FullName, local);
+                return;
+            }
+            string destination = LocalPath(Destination);
+            bool intoDirectory = System.IO.Directory.Exists(destination) || EndsWithSeparator(Destination) || Path.Length > 1 || MyInvocation.ExpectingInput;
+            foreach (var remote in Path)
+                Receive(session, remote, intoDirectory ? System.IO.Path.Combine(destination, RemotePath.GetFileName(remote)) : destination);
+        }
+
+        protected override void EndProcessing() => _progress?.Finish();
+
+        private void Receive(FtpSession session, string remote, string local)
+        {
+            if (!ShouldProcess($"{remote} -> {local}", File.Exists(local) ? "Download and overwrite" : "Download")) return;
+            long bytes = 0;
+            try
+            {
+                var parent = System.IO.Path.GetDirectoryName(local);
+                if (!string.IsNullOrEmpty(parent)) System.IO.Directory.CreateDirectory(parent);
+                var reporter = _progress!.ForFile(remote);
+                var result = RunOn(session, (c, ct) => c.DownloadFileAsync(remote, local, Resume, Force, reporter, ct));
+                bytes = result.Bytes;
+                if (PassThru) WriteObject(new FileInfo(local));
+            }
+            catch (Exception e) when (ErrorRecords.IsReportable(e))
+            {
+                WriteFailure(e, remote);
+            }
+            finally
+            {
+                _progress!.FileFinished(remote, bytes);
+            }
+        }
+
+        private static bool EndsWithSeparator(string path) => path.EndsWith("/", StringComparison.Ordinal) || path.EndsWith("\\", StringComparison.Ordinal);
+    }
+
+    /// <summary>Send-FtpFile: uploads local files. From Get-ChildItem -Recurse the local tree is recreated under
+    /// -Destination, relative to the folder of the first item received.</summary>
+    [Cmdlet(VerbsCommunications.Send, "FtpFile", SupportsShouldProcess = true)]
+    [OutputType(typeof(FtpItemInfo))]
+    public sealed class SendFtpFileCommand : FtpSessionCmdlet
+    {
+        private TransferProgressWriter? _progress;
+        private string? _pipelineBase;
+        private readonly HashSet<string> _createdDirectories = new HashSet<string>(StringComparer.Ordinal);
+
+        [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+        [Alias("FullName", "LocalPath")]
+        [SupportsWildcards]
+        public string[] Path { get; set; } = Array.Empty<string>();
+
+        [Parameter(Position = 1)]
+        [Alias("RemotePath")]
+        [ArgumentCompleter(typeof(RemotePathCompleter))]
+        public string Destination { get; set; } = "";
+
+        [Parameter]
+        public SwitchParameter Resume { get; set; }
+
+        [Parameter]
+        public SwitchParameter Force { get; set; }
+
+        [Parameter]
+        public SwitchParameter PassThru { get; set; }
+
+        protected override void BeginProcessing()
+        {
+            _progress = new TransferProgressWriter(this, "Sending files", MyInvocation.ExpectingInput ? null : Path.Length);
+        }
+
+        protected override void ProcessRecord()
+        {
+            var session = ResolveSession();
+            foreach (var pattern in Path)
+            {
+                IEnumerable<string> locals;
+                try { locals = ResolveLocal(pattern); }
+                catch (Exception e) when (e is ItemNotFoundException || ErrorRecords.IsReportable(e))
+                {
+                    WriteError(new ErrorRecord(e, "LocalPathNotFound", ErrorCategory.ObjectNotFound, pattern));
+                    continue;
+                }
+                foreach (var local in locals) SendOne(session, local);
+            }
+        }
+
+        protected override void EndProcessing() => _progress?.Finish();
+
+        private IEnumerable<string> ResolveLocal(string pattern)
+        {
+            if (MyInvocation.ExpectingInput || !WildcardPattern.ContainsWildcardCharacters(pattern)) return new[] { LocalPath(pattern) };
+            return GetResolvedProviderPathFromPSPath(pattern, out _);
+        }
+
+        private void SendOne(FtpSession session, string local)
+        {
+            bool isDirectory = System.IO.Directory.Exists(local);
+            if (!isDirectory && !File.Exists(local))
+            {
+                WriteError(ErrorRecords.Create("LocalPathNotFound", ErrorCategory.ObjectNotFound, $"The local file '{local}' does not exist.", local));
+                return;
+            }
+            string remote = RemoteTarget(session, local);
+            if (isDirectory)
+            {
+                if (ShouldProcess(remote, "Create remote directory")) EnsureRemoteDirectory(session, remote);
+                return;
+            }
+            if (!ShouldProcess($"{local} -> {remote}", "Upload")) return;
+            long bytes = 0;
+            try
+            {
+                string parent = RemotePath.GetParent(remote);
+                if (parent.Length > 0 && parent != "/" && _pipelineBase != null) EnsureRemoteDirectory(session, parent);
+                var reporter = _progress!.ForFile(local);
+                var result = RunOn(session, (c, ct) => c.UploadFileAsync(local, remote, Resume, Force, reporter, ct));
+                bytes = result.Bytes;
+                if (PassThru)
+                {
+                    var item = RunOn(session, (c, ct) => c.GetItemAsync(remote, ct));
+                    if (item != null) WriteObject(new FtpItemInfo(item, session, item.Name));
+                }
+            }
+            catch (Exception e) when (ErrorRecords.IsReportable(e))
+            {
+                WriteFailure(e, local);
+            }
+            finally
+            {
+                _progress!.FileFinished(local, bytes);
+            }
+        }
+
+        /// <summary>Where a local file goes: under Destination by its path relative to the pipeline's base folder,
+        /// or by name when Destination is a directory, or to Destination itself.</summary>
+        private string RemoteTarget(FtpSession session, string local)
+        {
+            string name = System.IO.Path.GetFileName(local.TrimEnd(System.IO.Path.DirectorySeparatorChar));
+            if (MyInvocation.ExpectingInput)
+            {
+                _pipelineBase ??= System.IO.Path.GetDirectoryName(local.TrimEnd(System.IO.Path.DirectorySeparatorChar));
+                string relative = _pipelineBase != null && local.StartsWith(_pipelineBase + System.IO.Path.DirectorySeparatorChar, StringComparison.Ordinal)
+                    ? local.Substring(_pipelineBase.Length + 1).Replace(System.IO.Path.DirectorySeparatorChar, '/')
+                    : name;
+                return RemotePath.Combine(Destination, relative);
+            }
+            if (Destination.Length == 0 || Destination.EndsWith("/", StringComparison.Ordinal) || Path.Length > 1) return RemotePath.Combine(Destination, name);
+            var existing = RunOn(session, (c, ct) => c.GetItemAsync(Destination, ct));
+            return existing?.Type == FtpItemType.Directory ? RemotePath.Combine(Destination, name) : Destination;
+        }
+
+        private void EnsureRemoteDirectory(FtpSession session, string remote)
+        {
+            if (remote.Length == 0 || !_createdDirectories.Add(remote)) return;
+            try
+            {
+                var existing = RunOn(session, (c, ct) => c.GetItemAsync(remote, ct));
+                if (existing == null) RunOn(session, (c, ct) => c.CreateDirectoryAsync(remote, ct));
+            }
+            catch (Exception e) when (ErrorRecords.IsReportable(e))
+            {
+                WriteFailure(e, remote);
+            }
+        }
+    }
+}
