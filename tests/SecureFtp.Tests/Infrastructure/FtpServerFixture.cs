@@ -51,6 +51,13 @@ public abstract class FtpServerFixture : IDisposable
     public string Host => "127.0.0.1";
 
     public int Port { get; private set; }
+
+    /// <summary>The ports the server offers for passive data connections, for servers configured with a
+    /// range (vsftpd, proftpd, pure-ftpd); null when the server picks any port. A packet capture filters on them.</summary>
+    public (int First, int Last)? PassivePortRange { get; private set; }
+
+    /// <summary>Whether this server's config can name its passive ports (see <see cref="PassivePortRange"/>).</summary>
+    protected virtual bool HasPassivePortRange => false;
     public string User => PeerUser.Name;
     public string Password => PeerUser.Password;
 
@@ -112,7 +119,7 @@ public abstract class FtpServerFixture : IDisposable
     public ServedFile CreateFile(string relativePath, long length)
     {
         string local = LocalPath(relativePath);
-        Directory.CreateDirectory(Path.GetDirectoryName(local)!);
+        CreateServedDirectory(Path.GetDirectoryName(local)!);
         using (var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256))
         using (var file = new FileStream(local, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20))
         {
@@ -130,6 +137,17 @@ public abstract class FtpServerFixture : IDisposable
             PeerUser.GiveOwnership(local);
             return new ServedFile(Path.GetFileName(local), local, RemotePath(relativePath), length, Convert.ToHexString(sha.GetHashAndReset()));
         }
+    }
+
+    /// <summary>Creates a folder under the served root, each new level owned by the test login so the
+    /// server can write into it (uploads, MKD).</summary>
+    private void CreateServedDirectory(string path)
+    {
+        if (Directory.Exists(path))
+            return;
+        CreateServedDirectory(Path.GetDirectoryName(path)!);
+        Directory.CreateDirectory(path);
+        PeerUser.GiveOwnership(path);
     }
 
     /// <summary>SHA-256 (upper-case hex) of a local file.</summary>
@@ -182,9 +200,6 @@ public abstract class FtpServerFixture : IDisposable
         return path;
     }
 
-    /// <summary>The test CA's certificate as a PEM file (for curl --cacert, lftp ssl:ca-file).</summary>
-    public string AuthorityFile => Path.Combine(WorkDirectory, "ca.pem");
-
     protected string ServerCertificateFile => Path.Combine(WorkDirectory, "server-cert.pem");
     protected string ServerKeyFile => Path.Combine(WorkDirectory, "server-key.pem");
     /// <summary>Certificate and key in one file, for servers that want them together.</summary>
@@ -199,6 +214,7 @@ public abstract class FtpServerFixture : IDisposable
         for (int attempt = 1; ; attempt++)
         {
             int port = FreePort();
+            PassivePortRange = HasPassivePortRange ? FreePortRange(16) : null;
             PrepareWorkDirectory();
             var process = Launch(PrepareServer(port));
             if (WaitUntilListening(process, port, TimeSpan.FromSeconds(15)))
@@ -223,7 +239,6 @@ public abstract class FtpServerFixture : IDisposable
             | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
         Directory.CreateDirectory(RootDirectory);
         PeerUser.GiveOwnership(RootDirectory);
-        File.WriteAllText(AuthorityFile, Certificates.AuthorityPem);
         File.WriteAllText(ServerCertificateFile, Certificates.ServerCertificatePem);
         File.WriteAllText(ServerKeyFile, Certificates.ServerKeyPem);
         File.WriteAllText(ServerCombinedPemFile, Certificates.ServerKeyPem + Certificates.ServerCertificatePem);
@@ -258,8 +273,9 @@ public abstract class FtpServerFixture : IDisposable
             start.ArgumentList.Add(argument);
         foreach (var argument in server.ArgumentList)
             start.ArgumentList.Add(argument);
-        if (!string.IsNullOrEmpty(server.Arguments))
-            throw new ArgumentException("Give server arguments through ArgumentList.", nameof(server));
+        // Arguments (one string) is taken as space-separated words; the fixtures' paths hold no spaces.
+        foreach (var argument in server.Arguments.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+            start.ArgumentList.Add(argument);
         start.Environment["SECUREFTP_FIXTURE_WORK"] = WorkDirectory;
         var process = new Process { StartInfo = start };
         process.OutputDataReceived += (_, e) => { if (e.Data != null) lock (_output) _output.AppendLine(e.Data); };
@@ -298,6 +314,34 @@ public abstract class FtpServerFixture : IDisposable
         int port = ((IPEndPoint)listener.LocalEndpoint).Port;
         listener.Stop();
         return port;
+    }
+
+    /// <summary>A run of <paramref name="count"/> free ports below Linux's ephemeral range (32768-60999), so
+    /// client ports of unrelated connections do not land in it.</summary>
+    private static (int First, int Last) FreePortRange(int count)
+    {
+        for (int attempt = 0; attempt < 50; attempt++)
+        {
+            int first = Random.Shared.Next(20000, 32768 - count);
+            if (Enumerable.Range(first, count).All(IsFree))
+                return (first, first + count - 1);
+        }
+        throw new InvalidOperationException($"No run of {count} free ports found between 20000 and 32767.");
+    }
+
+    private static bool IsFree(int port)
+    {
+        try
+        {
+            var listener = new TcpListener(IPAddress.Loopback, port);
+            listener.Start();
+            listener.Stop();
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
     }
 
     private static void StopProcess(Process process)

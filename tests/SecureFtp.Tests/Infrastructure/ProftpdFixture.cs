@@ -11,8 +11,11 @@ public sealed class ProftpdFixture : FtpServerFixture
 
     public override PeerCapabilities Capabilities => new(FtpMechanism.Tls, AllowsClearData: true, AllowsCcc: true, RequiresTlsSessionReuse: true);
 
+    protected override bool HasPassivePortRange => true;
+
     protected override ProcessStartInfo PrepareServer(int port)
     {
+        var (firstPassive, lastPassive) = PassivePortRange!.Value;
         string modules = Path.Combine(Peer.UnpackedRoot, "proftpd/usr/lib/proftpd");
         string config = WriteWorkFile("proftpd.conf", $"""
             ServerName "SecureFtp test proftpd"
@@ -22,6 +25,7 @@ public sealed class ProftpdFixture : FtpServerFixture
             SocketBindTight on
             Port {port}
             UseIPv6 off
+            PassivePorts {firstPassive} {lastPassive}
             User nobody
             Group nogroup
             Umask 022

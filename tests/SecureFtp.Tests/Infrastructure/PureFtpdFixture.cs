@@ -13,8 +13,11 @@ public sealed class PureFtpdFixture : FtpServerFixture
 
     protected override IEnumerable<string> HelperPeers => new[] { "pure-pw" };
 
+    protected override bool HasPassivePortRange => true;
+
     protected override ProcessStartInfo PrepareServer(int port)
     {
+        var (firstPassive, lastPassive) = PassivePortRange!.Value;
         string passwordFile = Path.Combine(WorkDirectory, "pureftpd.passwd");
         string database = Path.Combine(WorkDirectory, "pureftpd.pdb");
         if (!File.Exists(database))
@@ -31,6 +34,7 @@ public sealed class PureFtpdFixture : FtpServerFixture
                      "--tls", "1",
                      "--certfile", ServerCombinedPemFile,
                      "--umask", "133:022",
+                     "--passiveportrange", $"{firstPassive}:{lastPassive}",
                      "--altlog", $"clf:{Path.Combine(WorkDirectory, "pure-ftpd-transfers.log")}",
                  })
             start.ArgumentList.Add(argument);

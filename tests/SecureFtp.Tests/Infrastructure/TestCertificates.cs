@@ -31,6 +31,12 @@ public sealed class TestCertificates
     public string ServerKeyPem { get; }
     public string AuthorityPem { get; }
 
+    /// <summary>The CA certificate as a PEM file (for curl --cacert, lftp ssl:ca-file), written on first use
+    /// and removed when the test process exits.</summary>
+    public string AuthorityFile => _authorityFile.Value;
+
+    private readonly Lazy<string> _authorityFile;
+
     private TestCertificates()
     {
         var now = DateTimeOffset.UtcNow;
@@ -59,5 +65,12 @@ public sealed class TestCertificates
         ServerCertificatePem = Server.ExportCertificatePem() + "\n";
         ServerKeyPem = serverKey.ExportPkcs8PrivateKeyPem() + "\n";
         AuthorityPem = Authority.ExportCertificatePem() + "\n";
+        _authorityFile = new Lazy<string>(() =>
+        {
+            string path = Path.Combine(Path.GetTempPath(), $"secureftp-test-ca-{Environment.ProcessId}.pem");
+            File.WriteAllText(path, AuthorityPem);
+            AppDomain.CurrentDomain.ProcessExit += (_, _) => File.Delete(path);
+            return path;
+        });
     }
 }

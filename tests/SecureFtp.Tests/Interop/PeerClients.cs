@@ -22,7 +22,7 @@ public static class PeerClients
     {
         var arguments = new List<string> { "--silent", "--show-error", "--fail", "--max-time", "100", "--user", $"{server.User}:{server.Password}" };
         if (server.Capabilities.UsesTls)
-            arguments.AddRange(new[] { "--ssl-reqd", "--cacert", server.AuthorityFile });
+            arguments.AddRange(new[] { "--ssl-reqd", "--cacert", server.Certificates.AuthorityFile });
         if (server.Capabilities.MaxTlsProtocol == System.Security.Authentication.SslProtocols.Tls12)
             arguments.AddRange(new[] { "--tls-max", "1.2" });
         return arguments;
@@ -77,7 +77,7 @@ public static class PeerClients
         }
         if (server.Capabilities.UsesTls)
         {
-            settings.Add($"set ssl:ca-file {server.AuthorityFile}");
+            settings.Add($"set ssl:ca-file {server.Certificates.AuthorityFile}");
             settings.Add("set ssl:verify-certificate true");
             settings.Add("set ssl:check-hostname true");
         }
