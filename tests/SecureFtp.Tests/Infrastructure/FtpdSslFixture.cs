@@ -4,7 +4,9 @@ using System.Security.Authentication;
 namespace SecureFtp.Tests.Infrastructure;
 
 /// <summary>ftpd-ssl (netkit ftpd with the SSLeay patches): AUTH SSL, the mechanism of draft-murray (seed 001).
-/// It does not chroot, so remote paths are the local ones. Two defects of Debian's build shape the set-up:
+/// It does not chroot, so remote paths are the local ones. It refuses PROT C ("534 Only P will be accepted")
+/// and never sends close_notify on a data connection (curl accepts that; the 226 and the length are all
+/// that mark the end of a transfer). Two defects of Debian's build shape the set-up:
 /// it never loads its certificate (tests/peers/ftpd-ssl-cert-shim.c supplies it through LD_PRELOAD), and its
 /// data connections fail when the client offers TLS 1.3 ("SSL_accept DATA called a function you should not
 /// call"), whatever the control connection negotiated; so clients of this server cap at TLS 1.2.</summary>
@@ -13,7 +15,7 @@ public sealed class FtpdSslFixture : FtpServerFixture
     public FtpdSslFixture() : base("ftpd-ssl") { }
 
 #pragma warning disable SYSLIB0039 // TLS 1.2 is not obsolete; the analyzer flags the enum type, not this value.
-    public override PeerCapabilities Capabilities => new(FtpMechanism.Ssl, AllowsClearData: true, AllowsCcc: false, RequiresTlsSessionReuse: false, MaxTlsProtocol: SslProtocols.Tls12);
+    public override PeerCapabilities Capabilities => new(FtpMechanism.Ssl, AllowsClearData: false, AllowsCcc: false, RequiresTlsSessionReuse: false, MaxTlsProtocol: SslProtocols.Tls12);
 #pragma warning restore SYSLIB0039
 
     public override string RemoteRoot => RootDirectory;

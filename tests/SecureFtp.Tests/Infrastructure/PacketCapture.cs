@@ -43,8 +43,9 @@ public sealed class PacketCapture : IDisposable
             RedirectStandardError = true,
             RedirectStandardOutput = true,
         };
-        // -U: write each packet as it comes; -s 0: whole packets; -Z root: keep the right to write the file.
-        foreach (var argument in new[] { "-i", "lo", "-n", "-U", "-s", "0", "-Z", "root", "-w", file, filter })
+        // -U: write each packet as it comes; -s 0: whole packets; -B: a 64 MiB kernel buffer, since loopback
+        // packets are up to 64 KiB and a transfer bursts; -Z root: keep the right to write the file.
+        foreach (var argument in new[] { "-i", "lo", "-n", "-U", "-s", "0", "-B", "65536", "-Z", "root", "-w", file, filter })
             start.ArgumentList.Add(argument);
         var process = Process.Start(start) ?? throw new InvalidOperationException("Could not start tcpdump.");
         var capture = new PacketCapture(process, file);
@@ -77,6 +78,10 @@ public sealed class PacketCapture : IDisposable
             kill(_tcpdump.Id, SignalInterrupt);
         using (var limit = new CancellationTokenSource(TimeSpan.FromSeconds(15)))
             await _tcpdump.WaitForExitAsync(limit.Token);
+        // tcpdump reports at exit how many packets the kernel dropped; a capture with holes proves nothing.
+        var dropped = System.Text.RegularExpressions.Regex.Match(Messages, @"(\d+) packets? dropped by kernel");
+        if (dropped.Success && dropped.Groups[1].Value != "0")
+            throw new InvalidOperationException($"tcpdump lost packets, so the capture is incomplete: {Messages}");
         _captured = File.ReadAllBytes(_file);
         return _captured;
     }

@@ -175,14 +175,28 @@ public abstract class InteropMatrix<TServer> : IDisposable where TServer : FtpSe
             return;
         }
 
+        if (!server.Capabilities.AllowsClearData)
+        {
+            // The refusal is an error, and the session stays as it was: private, usable.
+            await Assert.ThrowsAsync<FtpException>(() => client.SetDataProtectionAsync(DataProtectionLevel.Clear));
+            Assert.Equal(DataProtectionLevel.Private, client.DataProtection);
+            await AssertDownloadsAsync(client, served);
+            return;
+        }
+
         foreach (var level in new[] { DataProtectionLevel.Clear, DataProtectionLevel.Private, DataProtectionLevel.Clear })
         {
             await client.SetDataProtectionAsync(level);
             Assert.Equal(level, client.DataProtection);
-            using var copy = new MemoryStream();
-            await client.DownloadAsync(served.RemotePath, copy);
-            Assert.Equal(served.Sha256, Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(copy.ToArray())));
+            await AssertDownloadsAsync(client, served);
         }
+    }
+
+    private static async Task AssertDownloadsAsync(FtpClient client, ServedFile served)
+    {
+        using var copy = new MemoryStream();
+        await client.DownloadAsync(served.RemotePath, copy);
+        Assert.Equal(served.Sha256, Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(copy.ToArray())));
     }
 
     /// <summary>CCC: where the server allows it, commands go on in cleartext while the data stays protected;
