@@ -113,6 +113,26 @@ public abstract class InteropMatrix<TServer> : IDisposable where TServer : FtpSe
         Assert.Equal(served.Sha256, FtpServerFixture.Sha256Of(server.LocalPath($"{name}/up.bin")));
     }
 
+    /// <summary>Active mode (EPRT, else PORT): the server connects back to us; under TLS we are still the
+    /// TLS client on the data connection (RFC 4217 s.7).</summary>
+    [SkippableFact]
+    public async Task TransfersInActiveMode()
+    {
+        var server = _fixture.Require();
+        var served = server.CreateFile("active/down.bin", 500_000);
+        var options = server.ClientOptions("127.0.0.1");
+        options.DataConnectionMode = DataConnectionMode.Active;
+        using var client = await FtpClient.ConnectAsync(options);
+
+        string downloaded = LocalFile("active-down.bin");
+        await client.DownloadFileAsync(served.RemotePath, downloaded);
+        Assert.Equal(served.Sha256, FtpServerFixture.Sha256Of(downloaded));
+        await client.UploadFileAsync(downloaded, server.RemotePath("active/up.bin"));
+        Assert.Contains(await client.ListAsync(server.RemotePath("active")), i => i.Name == "up.bin" && i.Length == served.Length);
+        await client.DisconnectAsync();
+        Assert.Equal(served.Sha256, FtpServerFixture.Sha256Of(server.LocalPath("active/up.bin")));
+    }
+
     [SkippableFact]
     public async Task ResumesADownloadFromAPartFile()
     {
