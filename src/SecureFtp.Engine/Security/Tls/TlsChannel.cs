@@ -36,6 +36,9 @@ namespace SecureFtp.Security.Tls
         /// <summary>True once our close_notify has been sent.</summary>
         public bool CloseNotifySent { get; protected set; }
 
+        /// <summary>True once data was written: an upload's end must reach the server, so closing waits for it.</summary>
+        protected bool HasWritten { get; set; }
+
         /// <summary>Sends close_notify; TCP stays open.</summary>
         public abstract Task SendCloseNotifyAsync(CancellationToken ct);
 
@@ -55,7 +58,8 @@ namespace SecureFtp.Security.Tls
         }
 
         /// <summary>Ends a data connection gracefully after our close_notify: shuts down our sending side and reads
-        /// until the server closes. Closing a socket with unread bytes in it (a TLS 1.3 NewSessionTicket that an
+        /// until the server closes. Done after an upload and after a download that reached close_notify; a
+        /// download abandoned midway (ABOR, cancel) is closed at once instead of reading the rest. Closing a socket with unread bytes in it (a TLS 1.3 NewSessionTicket that an
         /// upload never reads, say) makes the kernel send RST instead of FIN, and an RST makes the server drop
         /// the end of an upload it has not read yet (vsftpd then answers 426).</summary>
         protected static void FinishGracefully(Stream transport)
