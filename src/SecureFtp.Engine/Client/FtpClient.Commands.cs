@@ -140,7 +140,7 @@ namespace SecureFtp
                 if (!transfer.CompletedEarly)
                 {
                     int n;
-                    while ((n = await ReadDataAsync(transfer.Stream!, buffer, ct).ConfigureAwait(false)) > 0)
+                    while ((n = await ReadDataAsync(transfer, buffer, ct).ConfigureAwait(false)) > 0)
                     {
                         into.Write(buffer, 0, n);
                         if (into.Length > MaxListingBytes)
@@ -148,6 +148,7 @@ namespace SecureFtp
                     }
                 }
                 await CompleteTransferAsync(transfer, ct).ConfigureAwait(false);
+                CheckUnsignalledEnd(transfer, "the " + FtpCommand.Verb(command) + " listing", null, into.Length);
             }
             catch (Exception e) when (e is OperationCanceledException || e is FtpException { Kind: FtpErrorKind.Protocol or FtpErrorKind.Truncated or FtpErrorKind.Security or FtpErrorKind.Timeout })
             {

@@ -27,6 +27,8 @@ namespace SecureFtp
             /// <summary>Null when the server completed the command without sending data.</summary>
             public Stream? Stream { get; set; }
             public bool CompletedEarly => Stream == null;
+            /// <summary>The TLS peer closed TCP without close_notify (see <see cref="CheckUnsignalledEnd"/>).</summary>
+            public bool EndedWithoutCloseNotify { get; set; }
             public void Dispose()
             {
                 try { Stream?.Dispose(); } catch { }
@@ -46,13 +48,6 @@ namespace SecureFtp
         /// server answered 1xx and the connection is protected as the session requires.</summary>
         private async Task<DataTransfer> OpenDataTransferAsync(string command, long restartAt, CancellationToken ct)
         {
-            if (restartAt > 0)
-            {
-                var rest = await Control.ExecuteAsync("REST " + restartAt, ct).ConfigureAwait(false);
-                if (rest.Code != 350)
-                    throw new FtpException(FtpErrorKind.NotSupported, "ResumeNotSupported", $"{Options.Host} cannot restart a transfer at byte {restartAt} (REST): {rest.Code} {rest.Message}", rest);
-            }
-
             Socket? socket = null;
             Socket? listener = null;
             try
@@ -61,6 +56,15 @@ namespace SecureFtp
                     socket = await ConnectPassiveAsync(ct).ConfigureAwait(false);
                 else
                     listener = await ListenActiveAsync(ct).ConfigureAwait(false);
+
+                // RFC 959 s.4.1.3: REST must come right before the transfer command; servers such as
+                // inetutils-ftpd forget the restart point when EPSV/PORT comes in between.
+                if (restartAt > 0)
+                {
+                    var rest = await Control.ExecuteAsync("REST " + restartAt, ct).ConfigureAwait(false);
+                    if (rest.Code != 350)
+                        throw new FtpException(FtpErrorKind.NotSupported, "ResumeNotSupported", $"{Options.Host} cannot restart a transfer at byte {restartAt} (REST): {rest.Code} {rest.Message}", rest);
+                }
 
                 var reply = await Control.ExecuteAsync(command, ct).ConfigureAwait(false);
                 if (reply.IsCompletion) return new DataTransfer(command, socket, null);
@@ -203,6 +207,22 @@ namespace SecureFtp
             {
                 throw new FtpException(FtpErrorKind.Timeout, "DataTimeout", $"{Options.Host} did not open the active data connection within {Options.DataTimeout.TotalSeconds:0} s.", inner: e);
             }
+        }
+
+        /// <summary>A TLS data connection that ended without close_notify may have been cut by an attacker. It is
+        /// accepted only where the end is proved otherwise: the byte count equals the size the server announced, or
+        /// the mechanism is AUTH SSL, whose servers (seed 001, before RFC 4217) never send close_notify on data
+        /// connections, as ftpd-ssl does not (curl accepts that always; we do not).</summary>
+        private void CheckUnsignalledEnd(DataTransfer transfer, string what, long? expected, long actual)
+        {
+            if (!transfer.EndedWithoutCloseNotify) return;
+            if (expected is long e && e == actual)
+                Options.Verbose?.Invoke($"{Options.Host} closed the data connection of {what} without a TLS close_notify; accepted because all {actual} bytes the server announced arrived.");
+            else if (Security.Mechanism == "SSL")
+                Options.Verbose?.Invoke($"{Options.Host} closed the data connection of {what} without a TLS close_notify, as AUTH SSL servers do; accepted on the server's completion reply.");
+            else
+                throw new FtpException(FtpErrorKind.Truncated, "TransferTruncated",
+                    $"The data connection of {what} from {Options.Host} was closed without a TLS close_notify after {actual} bytes, and nothing else proves the transfer complete: it may have been truncated by the network or an attacker.");
         }
 
         private static IPAddress Normalize(IPAddress a) => a.IsIPv4MappedToIPv6 ? a.MapToIPv4() : a;

@@ -40,7 +40,7 @@ namespace SecureFtp
                     var data = transfer.Stream!;
                     while (true)
                     {
-                        int n = await ReadDataAsync(data, buffer, ct).ConfigureAwait(false);
+                        int n = await ReadDataAsync(transfer, buffer, ct).ConfigureAwait(false);
                         if (n == 0) break;
                         try
                         {
@@ -66,6 +66,7 @@ namespace SecureFtp
                 ArrayPool<byte>.Shared.Return(buffer);
                 transfer.Dispose();
             }
+            CheckUnsignalledEnd(transfer, remotePath, expectedLength, offset + total);
             reporter.Complete(offset + total, clock.Elapsed);
             if (expectedLength is long expected && offset + total != expected)
                 throw new FtpException(FtpErrorKind.Truncated, "TransferTruncated",
@@ -74,13 +75,19 @@ namespace SecureFtp
         }
 
         /// <summary>A read on the data connection, with the data timeout per read.</summary>
-        private async Task<int> ReadDataAsync(Stream data, byte[] buffer, CancellationToken ct)
+        private async Task<int> ReadDataAsync(DataTransfer transfer, byte[] buffer, CancellationToken ct)
         {
             using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
             cts.CancelAfter(Options.DataTimeout);
             try
             {
-                return await data.ReadAsync(buffer, 0, buffer.Length, cts.Token).ConfigureAwait(false);
+                return await transfer.Stream!.ReadAsync(buffer, 0, buffer.Length, cts.Token).ConfigureAwait(false);
+            }
+            catch (Security.Tls.CloseNotifyMissingException)
+            {
+                // An end without close_notify: judged by CheckUnsignalledEnd once the server's reply is in.
+                transfer.EndedWithoutCloseNotify = true;
+                return 0;
             }
             catch (Exception e) when (e is OperationCanceledException && !ct.IsCancellationRequested)
             {

@@ -86,7 +86,7 @@ namespace SecureFtp.Security.Tls
         private static Stream Unwrap(Stream s) => s is EofWatchingStream w ? w.Inner : s;
 
         protected FtpException Truncated(long received)
-            => new FtpException(FtpErrorKind.Truncated, "TransferTruncated",
+            => new CloseNotifyMissingException(
                 IsData
                     ? $"The data connection from {Host} was closed without a TLS close_notify after {received} bytes: the transfer may be incomplete (truncated by the network or an attacker)."
                     : $"The control connection to {Host} was closed without a TLS close_notify.");
@@ -105,5 +105,12 @@ namespace SecureFtp.Security.Tls
         public override void SetLength(long value) => throw new NotSupportedException();
 
         public abstract X509Certificate2? PeerCertificate { get; }
+    }
+
+    /// <summary>The peer closed TCP without close_notify: a truncation to TLS. Its own type so the client can tell
+    /// it from a reset and accept it only where the transfer's length is proved another way.</summary>
+    internal sealed class CloseNotifyMissingException : FtpException
+    {
+        public CloseNotifyMissingException(string message) : base(FtpErrorKind.Truncated, "TransferTruncated", message) { }
     }
 }

@@ -49,13 +49,14 @@ namespace SecureFtp.Security.Tls
         }
 
         /// <summary>Implicit TLS: the handshake is the first thing on the connection, so call this right after
-        /// <see cref="FtpControlConnection.OpenAsync"/> and read the greeting afterwards, over TLS. Data is
-        /// protected from the start (the session reports <see cref="ISecuritySession.ImpliesPrivateData"/>).</summary>
+        /// <see cref="FtpControlConnection.OpenAsync"/> and read the greeting afterwards, over TLS. Implicit TLS
+        /// protects the control channel only: servers (vsftpd, proftpd) still wait for PBSZ/PROT before they protect
+        /// data, and curl and lftp send them, so the session does not report ImpliesPrivateData.</summary>
         public static Task<ISecuritySession> NegotiateImplicitAsync(FtpControlConnection control, SecurityNegotiationContext context, CancellationToken ct)
             => NegotiateImplicitAsync(control, context, null, ct);
 
         internal static async Task<ISecuritySession> NegotiateImplicitAsync(FtpControlConnection control, SecurityNegotiationContext context,
             X509Certificate2Collection? trustAnchors, CancellationToken ct)
-            => await TlsSecuritySession.StartAsync(control, context, "Implicit TLS", impliesPrivateData: true, trustAnchors, ct).ConfigureAwait(false);
+            => await TlsSecuritySession.StartAsync(control, context, "Implicit TLS", impliesPrivateData: false, trustAnchors, ct).ConfigureAwait(false);
     }
 }
