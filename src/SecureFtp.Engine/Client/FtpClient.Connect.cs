@@ -7,6 +7,7 @@ using System.Threading.Tasks;
 using SecureFtp.Policy;
 using SecureFtp.Protocol;
 using SecureFtp.Security;
+using SecureFtp.Security.Rfc2228;
 
 namespace SecureFtp
 {
@@ -47,6 +48,8 @@ namespace SecureFtp
                 _control = await FtpControlConnection.OpenAsync(Options.Host, Port, Options.ConnectTimeout, Options.Encoding, ct).ConfigureAwait(false);
                 _control.Timeout = Options.ReadTimeout;
                 _control.Trace = Options.Trace;
+                // DIGT (seed 000 s.5.10) compares the whole cleartext conversation, greeting included.
+                _transcript = ControlTranscript.AttachTo(_control);
                 if (MechanismOrder.IsImplicit(order))
                 {
                     // Implicit FTPS: TLS from the first byte; the greeting arrives protected.
@@ -72,6 +75,8 @@ namespace SecureFtp
 
             if (_security == null)
                 await NegotiateSecurityAsync(order, ct).ConfigureAwait(false);
+            // The record only matters up to the security exchange; keeping it would grow with the session.
+            Control.Transcript = null;
 
             await LoginAsync(ct).ConfigureAwait(false);
             await ReadFeaturesAsync(ct).ConfigureAwait(false);
@@ -88,7 +93,7 @@ namespace SecureFtp
             foreach (var m in order)
             {
                 if (m == FtpMechanism.None || m == FtpMechanism.ImplicitTls) continue;
-                var mechanism = MechanismCatalog.Create(m, Options);
+                var mechanism = MechanismCatalog.Create(m, Options, _transcript ??= ControlTranscript.AttachTo(Control));
                 var session = await mechanism.NegotiateAsync(Control, NewContext(), ct).ConfigureAwait(false);
                 if (session != null)
                 {
@@ -204,6 +209,7 @@ namespace SecureFtp
         }
 
         private bool _pbszSent;
+        private ControlTranscript? _transcript;
 
         private async Task SetProtCoreAsync(DataProtectionLevel level, CancellationToken ct)
         {

@@ -14,7 +14,7 @@ public class KeaControlChannelTests
     private static string Text(byte[] b) => Encoding.ASCII.GetString(b);
 
     [Fact]
-    public void CommandsAndRepliesRoundTripWithCrLf()
+    public void CommandsAndRepliesRoundTripAsTheFrameworkPassesThem()
     {
         var (client, server) = Kit.Established();
         foreach (var (command, reply) in new[] { ("PBSZ 65535", "200 PBSZ=65535"), ("USER alice", "331 Password required"),
@@ -23,9 +23,10 @@ public class KeaControlChannelTests
             var token = client.Encode(new ArraySegment<byte>(Bytes(command)));
             Assert.True(token.Length <= client.MaximumEncodedSize(command.Length));
             Assert.Equal(0, token.Length % 8);
-            Assert.Equal(command + "\r\n", Text(server.Decode(new ArraySegment<byte>(token))));
-            var protectedReply = server.Encode(new ArraySegment<byte>(Bytes(reply + "\r\n")));
-            Assert.Equal(reply + "\r\n", Text(client.Decode(new ArraySegment<byte>(protectedReply))));
+            // Lines go in and come out without CRLF (Rfc2228Lines); the CRLF travels inside the token.
+            Assert.Equal(command, Text(server.Decode(new ArraySegment<byte>(token))));
+            var protectedReply = server.Encode(new ArraySegment<byte>(Bytes(reply)));
+            Assert.Equal(reply, Text(client.Decode(new ArraySegment<byte>(protectedReply))));
         }
     }
 
@@ -79,7 +80,10 @@ public class KeaControlChannelTests
         var e = Assert.Throws<FtpException>(() => server.Decode(new ArraySegment<byte>(token)));
         Assert.Equal(FtpErrorKind.Security, e.Kind);
         Assert.Contains("command", e.Message);
-        // The session is over: the next command fails too.
+        // The server can still answer (a protected 535) and the client reads it ...
+        var goodbye = server.Encode(new ArraySegment<byte>(Bytes("535 Failed security check")));
+        Assert.Equal("535 Failed security check", Text(client.Decode(new ArraySegment<byte>(goodbye))));
+        // ... but the session is over: the next command fails too.
         var next = client.Encode(new ArraySegment<byte>(Bytes("NOOP")));
         Assert.Equal("KeaSessionFailed", Assert.Throws<FtpException>(() => server.Decode(new ArraySegment<byte>(next))).ErrorId);
     }
@@ -101,7 +105,7 @@ public class KeaControlChannelTests
     {
         var (client, server) = Kit.Established();
         var dele = client.Encode(new ArraySegment<byte>(Bytes("DELE important.dat")));
-        Assert.Equal("DELE important.dat\r\n", Text(server.Decode(new ArraySegment<byte>(dele))));
+        Assert.Equal("DELE important.dat", Text(server.Decode(new ArraySegment<byte>(dele))));
         server.Encode(new ArraySegment<byte>(Bytes("250 Deleted\r\n")));
         var e = Assert.Throws<FtpException>(() => server.Decode(new ArraySegment<byte>(dele)));
         Assert.Equal(FtpErrorKind.Security, e.Kind);

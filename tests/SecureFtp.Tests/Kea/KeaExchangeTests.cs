@@ -1,6 +1,7 @@
 using System.Text;
 using SecureFtp;
 using SecureFtp.Security.Kea;
+using SecureFtp.Trust;
 using Xunit;
 
 namespace SecureFtp.Tests.Kea;
@@ -215,62 +216,86 @@ public class KeaExchangeTests
     [Fact]
     public void TrustStoreFirstUseThenKnownThenChanged()
     {
-        var store = new MemoryTrustStore();
-        KeaClientOptions Options(bool accept)
+        var folder = Directory.CreateTempSubdirectory("kea-trust-");
+        try
         {
-            var o = new KeaClientOptions(Kit.Alice, "FTP.example.test", 2121) { TrustStore = store, AcceptNewKey = accept };
-            o.TrustedIssuers.Clear(); // trust through the store only, not through Alice's own CA
-            return o;
+            var store = new FileTrustStore(folder.FullName);
+            KeaClientOptions Options(bool accept)
+            {
+                var o = new KeaClientOptions(Kit.Alice, "FTP.example.test", 2121)
+                {
+                    TrustStore = store,
+                    Policy = new TrustPolicy { AcceptNewKey = accept },
+                };
+                o.TrustedIssuers.Clear(); // trust through the store only, not through Alice's own CA
+                return o;
+            }
+
+            // Unknown key, nobody to ask: Trust error naming the fingerprint, nothing recorded.
+            var unknown = Assert.Throws<FtpException>(() =>
+                KeaTestKit.Exchange(new KeaClientSecurity(Options(false)), new KeaServerSecurity(Kit.ServerOptions())));
+            Assert.Equal(FtpErrorKind.Trust, unknown.Kind);
+            Assert.Equal("ServerKeyUntrusted", unknown.ErrorId);
+            Assert.Contains(Kit.Server.Fingerprint, unknown.Message);
+            Assert.Empty(store.GetAll());
+
+            // Accepted on first use: recorded as type KEA with the certificate's SubjectPublicKeyInfo.
+            var first = new KeaClientSecurity(Options(true));
+            KeaTestKit.Exchange(first, new KeaServerSecurity(Kit.ServerOptions()));
+            Assert.Equal("FirstUse", first.Details.TrustSource);
+            var entry = Assert.Single(new FileTrustStore(folder.FullName).GetAll());
+            Assert.Equal(TrustKeyTypes.Kea, entry.KeyType);
+            Assert.Equal("ftp.example.test", entry.Host);
+            Assert.Equal(Kit.Server.Fingerprint, entry.Fingerprint);
+
+            // Known now, even without accepting new keys.
+            var second = new KeaClientSecurity(Options(false));
+            KeaTestKit.Exchange(second, new KeaServerSecurity(Kit.ServerOptions()));
+            Assert.Equal("TrustStore", second.Details.TrustSource);
+
+            // The server's key changes: refused even with AcceptNewKey.
+            var impostor = new KeaServerOptions(Kit.Ca.Issue("CN=ftp.example.test"));
+            impostor.Users.MapSubject("CN=alice", "alice");
+            var changed = Assert.Throws<FtpException>(() =>
+                KeaTestKit.Exchange(new KeaClientSecurity(Options(true)), new KeaServerSecurity(impostor)));
+            Assert.Equal(FtpErrorKind.Trust, changed.Kind);
+            Assert.Equal("ServerKeyChanged", changed.ErrorId);
+            Assert.Contains("CHANGED", changed.Message);
         }
-
-        // Unknown key, not accepted: Trust error naming the fingerprint.
-        var unknown = Assert.Throws<FtpException>(() =>
-            KeaTestKit.Exchange(new KeaClientSecurity(Options(false)), new KeaServerSecurity(Kit.ServerOptions())));
-        Assert.Equal(FtpErrorKind.Trust, unknown.Kind);
-        Assert.Equal("KeaServerKeyUnknown", unknown.ErrorId);
-        Assert.Contains(Kit.Server.Fingerprint, unknown.Message);
-        Assert.Empty(store.GetAll());
-
-        // Accepted on first use: recorded as type KEA.
-        var first = new KeaClientSecurity(Options(true));
-        KeaTestKit.Exchange(first, new KeaServerSecurity(Kit.ServerOptions()));
-        Assert.Equal("FirstUse", first.Details.TrustSource);
-        var entry = Assert.Single(store.GetAll());
-        Assert.Equal("KEA", entry.KeyType);
-        Assert.Equal("ftp.example.test", entry.Host);
-        Assert.Equal(Kit.Server.Fingerprint, entry.Fingerprint);
-
-        // Known now, even without accepting new keys.
-        var second = new KeaClientSecurity(Options(false));
-        KeaTestKit.Exchange(second, new KeaServerSecurity(Kit.ServerOptions()));
-        Assert.Equal("TrustStore", second.Details.TrustSource);
-
-        // The server's key changes: refused even with AcceptNewKey.
-        var impostor = new KeaServerOptions(Kit.Ca.Issue("CN=ftp.example.test"));
-        impostor.TrustedIssuers.Add(Kit.Ca.Issuer);
-        impostor.Users.MapSubject("CN=alice", "alice");
-        var changed = Assert.Throws<FtpException>(() =>
-            KeaTestKit.Exchange(new KeaClientSecurity(Options(true)), new KeaServerSecurity(impostor)));
-        Assert.Equal(FtpErrorKind.Trust, changed.Kind);
-        Assert.Equal("KeaServerKeyChanged", changed.ErrorId);
-        Assert.Contains("CHANGED", changed.Message);
+        finally { folder.Delete(true); }
     }
 
     [Fact]
-    public void ConfirmNewKeyIsAskedWithHostAndFingerprint()
+    public void ConfirmNewKeyIsAskedWithTheFingerprint()
     {
-        var store = new MemoryTrustStore();
-        string? asked = null;
-        var options = new KeaClientOptions(Kit.Alice, "ftp.example.test", 21)
+        var folder = Directory.CreateTempSubdirectory("kea-trust-");
+        try
         {
-            TrustStore = store,
-            ConfirmNewKey = (host, text) => { asked = host + "|" + text; return true; },
-        };
-        options.TrustedIssuers.Clear();
-        KeaTestKit.Exchange(new KeaClientSecurity(options), new KeaServerSecurity(Kit.ServerOptions()));
-        Assert.StartsWith("ftp.example.test|", asked);
-        Assert.Contains(Kit.Server.Fingerprint, asked);
-        Assert.Single(store.GetAll());
+            string? asked = null;
+            var options = new KeaClientOptions(Kit.Alice, "ftp.example.test", 21)
+            {
+                TrustStore = new FileTrustStore(folder.FullName),
+                Policy = new TrustPolicy { ConfirmNewKey = (query, caption) => { asked = caption + "|" + query; return true; } },
+            };
+            options.TrustedIssuers.Clear();
+            KeaTestKit.Exchange(new KeaClientSecurity(options), new KeaServerSecurity(Kit.ServerOptions()));
+            Assert.Contains("ftp.example.test", asked);
+            Assert.Contains(Kit.Server.Fingerprint, asked);
+            Assert.Single(options.TrustStore.GetAll());
+        }
+        finally { folder.Delete(true); }
+    }
+
+    [Fact]
+    public void WithoutTrustStoreAServerFromAnUnknownCaIsRefused()
+    {
+        var other = KeaCertificateAuthority.Create("Elsewhere CA");
+        var serverOptions = new KeaServerOptions(other.Issue("CN=ftp.example.test"));
+        serverOptions.TrustedIssuers.Add(Kit.Ca.Issuer);
+        var e = Assert.Throws<FtpException>(() =>
+            KeaTestKit.Exchange(new KeaClientSecurity(Kit.ClientOptions()), new KeaServerSecurity(serverOptions)));
+        Assert.Equal(FtpErrorKind.Trust, e.Kind);
+        Assert.Equal("ServerKeyUntrusted", e.ErrorId);
     }
 
     [Fact]

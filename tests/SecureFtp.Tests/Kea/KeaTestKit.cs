@@ -1,6 +1,5 @@
 using SecureFtp.Security;
 using SecureFtp.Security.Kea;
-using SecureFtp.Trust;
 
 namespace SecureFtp.Tests.Kea;
 
@@ -59,18 +58,4 @@ internal sealed class KeaTestKit
         Exchange(client, server);
         return (client, server);
     }
-}
-
-/// <summary>A trust store held in memory, for the trust decisions of the KEA client.</summary>
-internal sealed class MemoryTrustStore : ITrustStore
-{
-    private readonly List<TrustedKey> _keys = new();
-    public string Location => "memory";
-    public IReadOnlyList<TrustedKey> GetAll() => _keys.ToList();
-    public IReadOnlyList<TrustedKey> Find(string host, int port, string keyType) =>
-        _keys.Where(k => k.Host == host.ToLowerInvariant() && (k.Port == 0 || k.Port == port) && k.KeyType == keyType).ToList();
-    public bool HasAnyKeyFor(string host, int port) => _keys.Any(k => k.Host == host.ToLowerInvariant());
-    public void Add(TrustedKey key) => _keys.Add(key);
-    public int Remove(string host, int port, string? keyType, string? fingerprint) =>
-        _keys.RemoveAll(k => k.Host == host && (keyType == null || k.KeyType == keyType) && (fingerprint == null || k.Fingerprint == fingerprint));
 }

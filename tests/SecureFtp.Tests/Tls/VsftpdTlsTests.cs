@@ -39,6 +39,46 @@ public class VsftpdTlsTests
         Assert.DoesNotContain("session reuse required", server.ReadServerLog());
     }
 
+    [SkippableTheory]
+    [InlineData("127.0.0.1")]
+    [InlineData("localhost")]
+    public async Task Empty_and_one_byte_files_round_trip(string host)
+    {
+        using var server = TlsVsftpd.Start();
+        using var session = await TlsTestSession.LoginAsync(host, server.Port, TlsTestSession.Options(host), TestPki.Anchors);
+        foreach (var content in new[] { Array.Empty<byte>(), new byte[] { 0x5A } })
+        {
+            string name = server.PutFile(content);
+            var (received, final) = await session.RetrieveAsync(name);
+            Assert.True(final.Code == 226, $"{final}\n{server.ReadServerLog()}");
+            Assert.Equal(content, received);
+            string uploaded = "up-" + name;
+            Assert.Equal(226, (await session.StoreAsync(uploaded, content)).Code);
+            Assert.Equal(content, File.ReadAllBytes(server.LocalPath(uploaded)));
+        }
+    }
+
+    [SkippableTheory]
+    [InlineData("127.0.0.1")]
+    [InlineData("localhost")]
+    public async Task Two_sessions_to_the_same_host_each_resume_their_own_session(string host)
+    {
+        // SslStream keeps its sessions per host name, shared by every connection in the process: two FTP
+        // sessions to one server must still each present a session vsftpd accepts.
+        using var server = TlsVsftpd.Start();
+        var content = RandomNumberGenerator.GetBytes(200_000);
+        string name = server.PutFile(content);
+        using var first = await TlsTestSession.LoginAsync(host, server.Port, TlsTestSession.Options(host), TestPki.Anchors);
+        using var second = await TlsTestSession.LoginAsync(host, server.Port, TlsTestSession.Options(host), TestPki.Anchors);
+        foreach (var session in new[] { first, second, first, second })
+        {
+            var (received, final) = await session.RetrieveAsync(name);
+            Assert.True(final.Code == 226, $"{final}\n{server.ReadServerLog()}");
+            Assert.Equal(content, received);
+            Assert.Equal(226, (await session.StoreAsync("up-" + Guid.NewGuid().ToString("N"), content)).Code);
+        }
+    }
+
     [SkippableFact]
     public async Task Upload_ends_with_close_notify_which_strict_vsftpd_requires()
     {

@@ -1,5 +1,4 @@
 using System;
-using System.Security.Cryptography;
 using Org.BouncyCastle.Asn1;
 using Org.BouncyCastle.Asn1.X509;
 using Org.BouncyCastle.Crypto.Operators;
@@ -7,6 +6,7 @@ using Org.BouncyCastle.Crypto.Parameters;
 using Org.BouncyCastle.Math;
 using Org.BouncyCastle.Security;
 using Org.BouncyCastle.X509;
+using SecureFtp.Trust;
 
 namespace SecureFtp.Security.Kea
 {
@@ -28,7 +28,7 @@ namespace SecureFtp.Security.Kea
         public string Subject => Certificate.SubjectDN.ToString();
         public string Issuer => Certificate.IssuerDN.ToString();
         /// <summary>SHA-256 of the SubjectPublicKeyInfo, upper-case hex with colons (as the trust store keys it).</summary>
-        public string Fingerprint => FormatFingerprint(SubjectPublicKeyInfo);
+        public string Fingerprint => KeyFingerprint.Compute(SubjectPublicKeyInfo);
 
         private KeaCertificate(X509Certificate certificate, byte[] der)
         {
@@ -96,13 +96,6 @@ namespace SecureFtp.Security.Kea
             if (nowUtc < Certificate.NotBefore.ToUniversalTime()) return $"it is not valid before {Certificate.NotBefore:u}";
             if (nowUtc > Certificate.NotAfter.ToUniversalTime()) return $"it expired on {Certificate.NotAfter:u}";
             return null;
-        }
-
-        public static string FormatFingerprint(byte[] data)
-        {
-            using var sha = SHA256.Create();
-            var hash = sha.ComputeHash(data);
-            return BitConverter.ToString(hash).Replace('-', ':');
         }
 
         /// <summary>Splits "Cert || rest": a DER certificate is a SEQUENCE whose header gives its length, so the

@@ -98,7 +98,7 @@ namespace SecureFtp.Security.Kea
         }
 
         /// <summary>Trusts the server's KEA certificate through a trusted issuer ("Chain") or the trust store
-        /// ("TrustStore", or "FirstUse" when the user accepts an unknown key). A certificate that names a trusted
+        /// (<see cref="TrustVerifier"/>: "TrustStore", "Replicated", "FirstUse"). A certificate that names a trusted
         /// issuer but does not verify under it is refused outright: that is an altered certificate, not an
         /// unknown one.</summary>
         private string TrustServer(KeaCertificate certificate)
@@ -113,37 +113,14 @@ namespace SecureFtp.Security.Kea
                         $"the server certificate {certificate.Subject} from {_options.Host} is refused: {problem}");
             }
 
-            string host = _options.Host.ToLowerInvariant();
-            string shown = $"{certificate.Subject} (fingerprint SHA256 {certificate.Fingerprint})";
             var store = _options.TrustStore;
             if (store == null)
-                throw KeaErrors.Trust("KeaServerKeyUnknown",
-                    $"the server {host} presented the KEA certificate {shown}, which no trusted CA issued, and no trust store is configured");
-            var known = store.Find(host, _options.Port, "KEA");
-            if (known.Any(k => string.Equals(k.Fingerprint, certificate.Fingerprint, StringComparison.OrdinalIgnoreCase)))
-                return "TrustStore";
-            if (known.Count > 0)
-                throw KeaErrors.Trust("KeaServerKeyChanged",
-                    $"the KEA key of {host} has CHANGED: the trust store has {string.Join(", ", known.Select(k => k.Fingerprint))}, " +
-                    $"the server presented {shown}. Someone may be intercepting the connection; if the server's key was replaced, " +
-                    "remove the old entry from the trust store first");
-            bool accepted = _options.AcceptNewKey ||
-                (_options.ConfirmNewKey?.Invoke(host, $"Unknown KEA certificate for {host}: {shown}. Trust it?") ?? false);
-            if (!accepted)
-                throw KeaErrors.Trust("KeaServerKeyUnknown",
-                    $"the server {host} presented the unknown KEA certificate {shown}; it is not trusted");
-            store.Add(new TrustedKey
-            {
-                Host = host,
-                Port = _options.Port,
-                KeyType = "KEA",
-                PublicKey = certificate.SubjectPublicKeyInfo,
-                Fingerprint = certificate.Fingerprint,
-                Brand = certificate.Subject,
-                AddedUtc = now,
-                Source = "FirstUse",
-            });
-            return "FirstUse";
+                throw KeaErrors.Trust("ServerKeyUntrusted",
+                    $"{_options.Host} presented the KEA certificate {certificate.Subject} (SHA-256 {certificate.Fingerprint}), " +
+                    "which no trusted CA issued, and no trust store is configured. Nothing was sent");
+            // Unknown, known or changed: the same decision, messages and records as every other mechanism's keys.
+            return TrustVerifier.VerifyServerKey(store, _options.Host, _options.Port, _options.PeerAddress, TrustKeyTypes.Kea,
+                certificate.SubjectPublicKeyInfo, certificate.Subject, _options.Policy);
         }
     }
 }

@@ -10,6 +10,7 @@ using Org.BouncyCastle.Math;
 using Org.BouncyCastle.Security;
 using Org.BouncyCastle.Utilities.IO.Pem;
 using Org.BouncyCastle.X509;
+using SecureFtp.Trust;
 
 namespace SecureFtp.Security.Kea
 {
@@ -91,7 +92,7 @@ namespace SecureFtp.Security.Kea
         internal KeaIssuer(X509Certificate certificate) { Certificate = certificate; }
 
         public string Subject => Certificate.SubjectDN.ToString();
-        public string Fingerprint => KeaCertificate.FormatFingerprint(Certificate.GetEncoded());
+        public string Fingerprint => KeyFingerprint.Compute(Certificate.GetEncoded());
         public byte[] GetCertificateDer() => Certificate.GetEncoded();
 
         public static KeaIssuer FromDer(byte[] der)
@@ -113,9 +114,9 @@ namespace SecureFtp.Security.Kea
         /// <summary>Reads the first certificate of a PEM (or DER) file.</summary>
         public static KeaIssuer Load(string path)
         {
-            var bytes = File.ReadAllBytes(path);
+            var bytes = KeaFiles.ReadAllBytes(path);
             if (bytes.Length > 0 && bytes[0] == 0x30) return FromDer(bytes);
-            foreach (var block in KeaFiles.ReadPem(path))
+            foreach (var block in KeaFiles.ParsePem(bytes))
                 if (block.Type == "CERTIFICATE") return FromDer(block.Content);
             throw new FtpException(FtpErrorKind.LocalIo, "KeaIssuerUnreadable", $"{KeaErrors.Mechanism}: {path} holds no certificate");
         }
@@ -224,14 +225,28 @@ namespace SecureFtp.Security.Kea
             return writer.ToString();
         }
 
-        public static List<PemObject> ReadPem(string path)
+        public static List<PemObject> ReadPem(string path) => ParsePem(ReadAllBytes(path));
+
+        public static List<PemObject> ParsePem(byte[] bytes)
         {
             var blocks = new List<PemObject>();
-            using var reader = new StreamReader(path, Encoding.ASCII);
+            using var reader = new StringReader(Encoding.ASCII.GetString(bytes));
             var pem = new PemReader(reader);
             PemObject? block;
             while ((block = pem.ReadPemObject()) != null) blocks.Add(block);
             return blocks;
+        }
+
+        public static byte[] ReadAllBytes(string path)
+        {
+            try
+            {
+                return File.ReadAllBytes(path);
+            }
+            catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
+            {
+                throw new FtpException(FtpErrorKind.LocalIo, "KeaFileUnreadable", $"{KeaErrors.Mechanism}: cannot read {path}: {e.Message}", null, e);
+            }
         }
 
         /// <summary>Creates the file readable and writable by the owner only before any secret is written

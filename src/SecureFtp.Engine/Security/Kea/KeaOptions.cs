@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Net;
 using SecureFtp.Trust;
 
 namespace SecureFtp.Security.Kea
@@ -89,15 +90,15 @@ namespace SecureFtp.Security.Kea
         /// our own credential, when the credential file carries it: the site CA, as with FORTEZZA cards.</summary>
         public IList<KeaIssuer> TrustedIssuers { get; } = new List<KeaIssuer>();
 
-        /// <summary>Server KEA certificates recorded per host, type "KEA" ("TrustStore"); null = no store.</summary>
+        /// <summary>Server KEA certificates recorded per host, type "KEA": a certificate no trusted CA issued is
+        /// decided here by <see cref="TrustVerifier"/>, as for X-SafeTP1 keys. Null = CAs only.</summary>
         public ITrustStore? TrustStore { get; set; }
 
-        /// <summary>Record an unknown server's key without asking (trust on first use).</summary>
-        public bool AcceptNewKey { get; set; }
+        /// <summary>What to do with an unknown server key (accept, ask, refuse); as the other mechanisms.</summary>
+        public TrustPolicy Policy { get; set; } = new TrustPolicy();
 
-        /// <summary>Asked with (host, description incl. fingerprint) when the server's key is unknown;
-        /// true = trust and record it.</summary>
-        public Func<string, string, bool>? ConfirmNewKey { get; set; }
+        /// <summary>The address the control connection reached: keys are also recorded and checked under it.</summary>
+        public IPAddress? PeerAddress { get; set; }
 
         /// <summary>The label list offered for the session (RFC 2773 Figure 2); absent by default.</summary>
         public KeaSecurityLabel Label { get; set; } = KeaSecurityLabel.Absent;
@@ -135,16 +136,17 @@ namespace SecureFtp.Security.Kea
         private readonly Dictionary<string, HashSet<string>> _byFingerprint = new Dictionary<string, HashSet<string>>(StringComparer.OrdinalIgnoreCase);
         private readonly Dictionary<string, HashSet<string>> _bySubject = new Dictionary<string, HashSet<string>>(StringComparer.OrdinalIgnoreCase);
 
-        public void MapFingerprint(string fingerprint, params string[] users) => Add(_byFingerprint, NormalizeFingerprint(fingerprint), users);
+        /// <summary>Maps a fingerprint (any spelling <see cref="KeyFingerprint.Normalize"/> accepts) to users.</summary>
+        public void MapFingerprint(string fingerprint, params string[] users) => Add(_byFingerprint, KeyFingerprint.Normalize(fingerprint), users);
 
         public void MapSubject(string subject, params string[] users) => Add(_bySubject, KeaCertificateAuthority.ToName(subject).ToString(), users);
 
-        internal bool HasFingerprint(string fingerprint) => _byFingerprint.ContainsKey(NormalizeFingerprint(fingerprint));
+        internal bool HasFingerprint(string fingerprint) => _byFingerprint.ContainsKey(KeyFingerprint.Normalize(fingerprint));
 
         /// <summary>True when the certificate with this fingerprint and subject may log in as <paramref name="user"/>.</summary>
         public bool Allows(string fingerprint, string subject, string user)
         {
-            return Match(_byFingerprint, NormalizeFingerprint(fingerprint), user)
+            return Match(_byFingerprint, KeyFingerprint.Normalize(fingerprint), user)
                 || Match(_bySubject, KeaCertificateAuthority.ToName(subject).ToString(), user);
         }
 
@@ -156,7 +158,5 @@ namespace SecureFtp.Security.Kea
             if (!map.TryGetValue(key, out var set)) map[key] = set = new HashSet<string>(StringComparer.Ordinal);
             foreach (var user in users) set.Add(user);
         }
-
-        private static string NormalizeFingerprint(string fingerprint) => fingerprint.Replace(":", "").Replace("-", "").ToUpperInvariant();
     }
 }

@@ -93,8 +93,9 @@ namespace SecureFtp.Security.Kea
         {
             lock (_controlLock)
             {
+                // Still allowed after an incoming failure: the outgoing chain is intact, and the server answers the
+                // bad command with a protected 535 before closing.
                 var outgoing = RequireEstablished(_outgoing);
-                if (_failed) throw ClosedAfterFailure();
                 bool hasCrLf = data.Count >= 2 && data.Array![data.Offset + data.Count - 2] == '\r' && data.Array[data.Offset + data.Count - 1] == '\n';
                 int lineLength = data.Count + (hasCrLf ? 0 : 2);
                 var body = new byte[lineLength + SequenceSize];
@@ -114,8 +115,10 @@ namespace SecureFtp.Security.Kea
             }
         }
 
-        /// <summary>Checks and unprotects one reply (client) or command (server). Returns the line with its CRLF.
-        /// Any failure ends the protected session: later calls fail too, since the CBC chain is no longer in step.</summary>
+        /// <summary>Checks and unprotects one reply (client) or command (server). Returns the line without its CRLF
+        /// (which must be there: the RFC protects it too). Any failure ends the protected session: later tokens are
+        /// refused, since the incoming CBC chain is no longer in step. The server's replies after a failed command
+        /// carry the number that command should have had, so the client can read the 535 that ends the session.</summary>
         public byte[] Decode(ArraySegment<byte> token)
         {
             lock (_controlLock)
@@ -142,13 +145,17 @@ namespace SecureFtp.Security.Kea
                         _replySequence = sequence;
                         _commandSequence = unchecked((ushort)(sequence + 1));
                     }
-                    var line = new byte[body.Length - SequenceSize];
-                    Buffer.BlockCopy(body, 0, line, 0, line.Length);
+                    int lineLength = body.Length - SequenceSize - 2;
+                    if (lineLength < 0 || body[lineLength] != '\r' || body[lineLength + 1] != '\n')
+                        throw KeaErrors.Malformed(what, "the protected line does not end with CRLF");
+                    var line = new byte[lineLength];
+                    Buffer.BlockCopy(body, 0, line, 0, lineLength);
                     return line;
                 }
                 catch (FtpException)
                 {
                     _failed = true;
+                    if (!IsClient) _replySequence = _commandSequence;
                     throw;
                 }
             }

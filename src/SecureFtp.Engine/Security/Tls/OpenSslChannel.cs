@@ -1,4 +1,5 @@
 using System;
+using System.Buffers;
 using System.Collections.Generic;
 using System.IO;
 using System.Runtime.InteropServices;
@@ -72,8 +73,10 @@ namespace SecureFtp.Security.Tls
         private readonly Stream _transport;
         private readonly bool _ownsTransport;
         private readonly object _sync = new object();
-        private readonly byte[] _incoming = new byte[TransportChunk];
-        private readonly byte[] _outgoing = new byte[TransportChunk + 4096];
+        // Pooled: a session of many small files opens a data channel per file, and fresh 256 KiB arrays would
+        // each land on the large object heap.
+        private readonly byte[] _incoming = ArrayPool<byte>.Shared.Rent(TransportChunk);
+        private readonly byte[] _outgoing = ArrayPool<byte>.Shared.Rent(TransportChunk + 4096);
         private readonly SemaphoreSlim _writeLock = new SemaphoreSlim(1, 1);
         private IntPtr _ssl;
         private IntPtr _readBio, _writeBio;
@@ -96,20 +99,16 @@ namespace SecureFtp.Security.Tls
             OpenSslChannel? resumeFrom, X509Certificate2? clientCertificate,
             Func<X509Certificate2?, IReadOnlyList<X509Certificate2>, FtpException?> validate, CancellationToken ct)
         {
-            OpenSslChannel channel;
-            lock (typeof(OpenSslChannel))
-            {
-                ERR_clear_error();
-                IntPtr ssl = SSL_new(context.Handle);
-                if (ssl == IntPtr.Zero) throw Failure(host, "starting TLS", null, TakeErrors());
-                IntPtr rbio = BIO_new(BIO_s_mem()), wbio = BIO_new(BIO_s_mem());
-                // An empty read BIO means "wait for more" (retry), not end of stream.
-                BIO_ctrl(rbio, BIO_C_SET_BUF_MEM_EOF_RETURN, (IntPtr)(-1), IntPtr.Zero);
-                SSL_set_bio(ssl, rbio, wbio);
-                SSL_set_connect_state(ssl);
-                // No SNI: the host is an IP literal (RFC 6066 s.3 forbids IP addresses in server_name).
-                channel = new OpenSslChannel(ssl, rbio, wbio, raw, ownsRaw, host, isData);
-            }
+            ERR_clear_error();
+            IntPtr ssl = SSL_new(context.Handle);
+            if (ssl == IntPtr.Zero) throw Failure(host, "starting TLS", null, TakeErrors());
+            IntPtr rbio = BIO_new(BIO_s_mem()), wbio = BIO_new(BIO_s_mem());
+            // An empty read BIO means "wait for more" (retry), not end of stream.
+            BIO_ctrl(rbio, BIO_C_SET_BUF_MEM_EOF_RETURN, (IntPtr)(-1), IntPtr.Zero);
+            SSL_set_bio(ssl, rbio, wbio);
+            SSL_set_connect_state(ssl);
+            // No SNI: the host is an IP literal (RFC 6066 s.3 forbids IP addresses in server_name).
+            var channel = new OpenSslChannel(ssl, rbio, wbio, raw, ownsRaw, host, isData);
             try
             {
                 if (clientCertificate != null) channel.UseClientCertificate(clientCertificate);
@@ -356,6 +355,7 @@ namespace SecureFtp.Security.Tls
 
         private async ValueTask WriteCoreAsync(ReadOnlyMemory<byte> buffer, CancellationToken ct)
         {
+            HasWritten = true;
             int offset = 0;
             while (offset < buffer.Length)
             {
@@ -415,7 +415,7 @@ namespace SecureFtp.Security.Tls
                 {
                     try { SendCloseNotifyAsync(CancellationToken.None).GetAwaiter().GetResult(); }
                     catch (Exception e) when (e is IOException or ObjectDisposedException or FtpException) { }
-                    if (IsData) FinishGracefully(_transport);
+                    if (IsData && (HasWritten || CloseNotifyReceived)) FinishGracefully(_transport);
                 }
                 _disposed = true;
                 lock (_sync)
@@ -423,8 +423,15 @@ namespace SecureFtp.Security.Tls
                     if (_ssl != IntPtr.Zero) SSL_free(_ssl); // frees both BIOs too
                     _ssl = _readBio = _writeBio = IntPtr.Zero;
                 }
-                if (_ownsTransport) _transport.Dispose();
                 _writeLock.Dispose();
+                if (_ownsTransport)
+                {
+                    // Closed first, so no read still in flight can write into a buffer that went back to the pool.
+                    // (A control channel's socket belongs to the control connection: its buffers are left to the GC.)
+                    _transport.Dispose();
+                    ArrayPool<byte>.Shared.Return(_incoming);
+                    ArrayPool<byte>.Shared.Return(_outgoing);
+                }
             }
             base.Dispose(disposing);
         }

@@ -132,12 +132,24 @@ namespace SecureFtp.Security.Tls
             return 0;
         }
 
-        public override void Write(byte[] buffer, int offset, int count) => _ssl.Write(buffer, offset, count);
+        public override void Write(byte[] buffer, int offset, int count)
+        {
+            HasWritten = true;
+            _ssl.Write(buffer, offset, count);
+        }
 
-        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken ct) => _ssl.WriteAsync(buffer, offset, count, ct);
+        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken ct)
+        {
+            HasWritten = true;
+            return _ssl.WriteAsync(buffer, offset, count, ct);
+        }
 
 #if NET
-        public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken ct = default) => _ssl.WriteAsync(buffer, ct);
+        public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken ct = default)
+        {
+            HasWritten = true;
+            return _ssl.WriteAsync(buffer, ct);
+        }
 #endif
 
         public override void Flush() => _ssl.Flush();
@@ -156,6 +168,22 @@ namespace SecureFtp.Security.Tls
 #endif
         }
 
+        /// <summary>After an upload, reads through TLS until the server's close_notify. With TLS 1.3 this also
+        /// takes in the NewSessionTicket the server sent after the resumed handshake: SslStream (OpenSSL) drops a
+        /// TLS 1.3 session from its cache once a handshake has used it, so without the fresh ticket the next data
+        /// connection would not resume and vsftpd would refuse it with 522.</summary>
+        private void ReadToServerCloseNotify()
+        {
+            try
+            {
+                using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+                using var reg = limit.Token.Register(_transport.Dispose);
+                var scratch = new byte[4096];
+                while (_ssl.ReadAsync(scratch, 0, scratch.Length, limit.Token).GetAwaiter().GetResult() > 0) { }
+            }
+            catch (Exception e) when (e is IOException or ObjectDisposedException or OperationCanceledException or InvalidOperationException) { }
+        }
+
         protected override void Dispose(bool disposing)
         {
             if (disposing && !_disposed)
@@ -167,7 +195,11 @@ namespace SecureFtp.Security.Tls
                 {
                     try { SendCloseNotifyAsync(CancellationToken.None).GetAwaiter().GetResult(); }
                     catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException) { }
-                    if (IsData) FinishGracefully(_transport);
+                    if (IsData && (HasWritten || CloseNotifyReceived))
+                    {
+                        if (!CloseNotifyReceived) ReadToServerCloseNotify();
+                        FinishGracefully(_transport);
+                    }
                 }
                 _ssl.Dispose();
             }

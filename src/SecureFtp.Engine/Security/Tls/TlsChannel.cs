@@ -10,7 +10,7 @@ namespace SecureFtp.Security.Tls
     /// after the peer's close_notify; a peer that closes TCP without it makes reads throw
     /// <see cref="FtpException"/> (kind Truncated), so a cut transfer is never taken for a complete one.
     /// Disposing a data channel sends close_notify before TCP is closed.</summary>
-    internal abstract class TlsChannel : Stream
+    internal abstract class TlsChannel : Stream, IAbortableStream
     {
         protected TlsChannel(string host, bool isData)
         {
@@ -36,6 +36,13 @@ namespace SecureFtp.Security.Tls
         /// <summary>True once our close_notify has been sent.</summary>
         public bool CloseNotifySent { get; protected set; }
 
+        /// <summary>True once data was written: an upload's end must reach the server, so closing waits for it.</summary>
+        protected bool HasWritten { get; set; }
+
+        /// <summary>Closing without close_notify is how TLS says "incomplete" (RFC 8446 s.6.1): the server then
+        /// treats an aborted upload as truncated instead of complete.</summary>
+        public void Abort() => CloseNotifySent = true;
+
         /// <summary>Sends close_notify; TCP stays open.</summary>
         public abstract Task SendCloseNotifyAsync(CancellationToken ct);
 
@@ -55,7 +62,8 @@ namespace SecureFtp.Security.Tls
         }
 
         /// <summary>Ends a data connection gracefully after our close_notify: shuts down our sending side and reads
-        /// until the server closes. Closing a socket with unread bytes in it (a TLS 1.3 NewSessionTicket that an
+        /// until the server closes. Done after an upload and after a download that reached close_notify; a
+        /// download abandoned midway (ABOR, cancel) is closed at once instead of reading the rest. Closing a socket with unread bytes in it (a TLS 1.3 NewSessionTicket that an
         /// upload never reads, say) makes the kernel send RST instead of FIN, and an RST makes the server drop
         /// the end of an upload it has not read yet (vsftpd then answers 426).</summary>
         protected static void FinishGracefully(Stream transport)
