@@ -66,7 +66,8 @@ public sealed class PacketCapture : IDisposable
         return capture;
     }
 
-    private string Messages { get { lock (_messages) return _messages.ToString(); } }
+    /// <summary>What tcpdump said (its start line and, once stopped, its packet counts).</summary>
+    public string Messages { get { lock (_messages) return _messages.ToString(); } }
 
     /// <summary>Stops the capture (tcpdump flushes on SIGINT) and returns the pcap file's bytes.</summary>
     public async Task<byte[]> StopAsync()
@@ -78,6 +79,8 @@ public sealed class PacketCapture : IDisposable
             kill(_tcpdump.Id, SignalInterrupt);
         using (var limit = new CancellationTokenSource(TimeSpan.FromSeconds(15)))
             await _tcpdump.WaitForExitAsync(limit.Token);
+        // WaitForExit (without a time-out) also waits until the redirected stderr is read to its end.
+        _tcpdump.WaitForExit();
         // tcpdump reports at exit how many packets the kernel dropped; a capture with holes proves nothing.
         var dropped = System.Text.RegularExpressions.Regex.Match(Messages, @"(\d+) packets? dropped by kernel");
         if (dropped.Success && dropped.Groups[1].Value != "0")
