@@ -26,6 +26,9 @@
         'Rename-FtpItem'
         'Test-FtpPath'
         'Get-FtpFileHash'
+        'Start-SecureFtpServer'
+        'Stop-SecureFtpServer'
+        'Get-SecureFtpServer'
     )
     VariablesToExport      = @()
     AliasesToExport        = @()

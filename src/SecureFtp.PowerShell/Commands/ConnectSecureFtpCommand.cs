@@ -28,8 +28,9 @@ namespace SecureFtp.PowerShell.Commands
         [Parameter]
         public FtpMechanism[] Mechanism { get; set; } = { FtpMechanism.Auto };
 
+        /// <summary>Unset: Private whenever a security mechanism was agreed. Set: a requirement the connection must meet.</summary>
         [Parameter]
-        public DataProtectionLevel DataProtection { get; set; } = DataProtectionLevel.Private;
+        public DataProtectionLevel? DataProtection { get; set; }
 
         [Parameter]
         public FallbackPolicy FallbackPolicy { get; set; } = FallbackPolicy.Refuse;

@@ -8,26 +8,29 @@ namespace SecureFtp.PowerShell.Commands
 {
     /// <summary>Receive-FtpFile: downloads remote files. A download is written under a temporary name and takes the
     /// final name only when complete and verified. Items from Get-FtpChildItem -Recurse keep their tree under -Destination.</summary>
-    [Cmdlet(VerbsCommunications.Receive, "FtpFile", SupportsShouldProcess = true, DefaultParameterSetName = PathSet)]
+    [Cmdlet(VerbsCommunications.Receive, "FtpFile", SupportsShouldProcess = true)]
     [OutputType(typeof(FileInfo))]
     public sealed class ReceiveFtpFileCommand : FtpSessionCmdlet
     {
-        private const string PathSet = "Path";
-        private const string ItemSet = "InputObject";
         private TransferProgressWriter? _progress;
 
-        [Parameter(Mandatory = true, Position = 0, ParameterSetName = PathSet, ValueFromPipelineByPropertyName = true)]
+        [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
         [Alias("FullName", "RemotePath")]
         [ArgumentCompleter(typeof(RemotePathCompleter))]
         public string[] Path { get; set; } = Array.Empty<string>();
 
-        /// <summary>An item from Get-FtpChildItem; its RelativePath places it under -Destination.</summary>
-        [Parameter(Mandatory = true, ParameterSetName = ItemSet, ValueFromPipeline = true)]
-        public FtpItemInfo? InputObject { get; set; }
-
         [Parameter(Position = 1)]
         [Alias("LocalPath")]
         public string Destination { get; set; } = ".";
+
+        /// <summary>Bound from Get-FtpChildItem's output: where the item goes below -Destination.</summary>
+        [Parameter(ValueFromPipelineByPropertyName = true, DontShow = true)]
+        public string? RelativePath { get; set; }
+
+        /// <summary>Bound from Get-FtpChildItem's output: directories are created locally, not downloaded.</summary>
+        [Parameter(ValueFromPipelineByPropertyName = true, DontShow = true)]
+        [Alias("Type")]
+        public FtpItemType? ItemType { get; set; }
 
         [Parameter]
         public SwitchParameter Resume { get; set; }
@@ -40,26 +43,24 @@ namespace SecureFtp.PowerShell.Commands
 
         protected override void BeginProcessing()
         {
-            int? expected = ParameterSetName == PathSet && MyInvocation.ExpectingInput == false ? Path.Length : null;
-            _progress = new TransferProgressWriter(this, "Receiving files", expected);
+            _progress = new TransferProgressWriter(this, "Receiving files", MyInvocation.ExpectingInput ? null : Path.Length);
         }
 
         protected override void ProcessRecord()
         {
-            var session = InputObject?.Session ?? ResolveSession();
-            if (InputObject != null)
+            var session = ResolveSession();
+            string destination = LocalPath(Destination);
+            if (RelativePath != null && Path.Length == 1)
             {
-                string local = System.IO.Path.Combine(LocalPath(Destination), InputObject.RelativePath.Replace('/', System.IO.Path.DirectorySeparatorChar));
-                if (InputObject.Type == FtpItemType.Directory)
+                // An item of a listing: it keeps its place in the remote tree.
+                string local = System.IO.Path.Combine(destination, RelativePath.Replace('/', System.IO.Path.DirectorySeparatorChar));
+                if (ItemType == FtpItemType.Directory)
                 {
-                    // Directories in the stream keep empty folders of the remote tree.
                     if (ShouldProcess(local, "Create directory")) System.IO.Directory.CreateDirectory(local);
-                    return;
                 }
-                Receive(session, InputObject.FullName, local);
+                else Receive(session, Path[0], local);
                 return;
             }
-            string destination = LocalPath(Destination);
             bool intoDirectory = System.IO.Directory.Exists(destination) || EndsWithSeparator(Destination) || Path.Length > 1 || MyInvocation.ExpectingInput;
             foreach (var remote in Path)
                 Receive(session, remote, intoDirectory ? System.IO.Path.Combine(destination, RemotePath.GetFileName(remote)) : destination);

@@ -45,6 +45,16 @@ public sealed class HostedPowerShell : IDisposable
             ps.Streams.Progress.ToList(), ps.Streams.Verbose.Select(v => v.Message).ToList(), terminating);
     }
 
+    /// <summary>A pipeline on this runspace, for tests that drive it asynchronously (e.g. to Stop it).</summary>
+    public System.Management.Automation.PowerShell Create()
+    {
+        var ps = System.Management.Automation.PowerShell.Create();
+        ps.Runspace = _runspace;
+        return ps;
+    }
+
+    public void SetVariable(string name, object? value) => _runspace.SessionStateProxy.SetVariable(name, value);
+
     public void Dispose() => _runspace.Dispose();
 }
 

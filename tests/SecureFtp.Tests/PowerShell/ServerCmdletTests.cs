@@ -1,0 +1,35 @@
+using Xunit;
+
+namespace SecureFtp.Tests.PowerShell;
+
+/// <summary>Start-/Get-/Stop-SecureFtpServer through the hosted engine, with the module's own client as the peer
+/// (the server side has its own interop tests against curl and lftp).</summary>
+public class ServerCmdletTests : IDisposable
+{
+    private readonly string _root = Directory.CreateTempSubdirectory("secureftp-served-").FullName;
+
+    public void Dispose() => Directory.Delete(_root, recursive: true);
+
+    [Fact]
+    public void Embedded_server_serves_a_folder_over_TLS_and_stops()
+    {
+        File.WriteAllText(Path.Combine(_root, "served.txt"), "from the embedded server");
+        using var ps = new HostedPowerShell();
+        var lines = ps.Run("""
+            $server = Start-SecureFtpServer -Root $root -Credential $credential
+            $server.ListenAddress.ToString()
+            $server.IsRunning
+            $session = Connect-SecureFtp -ComputerName 127.0.0.1 -Port $server.Port -Credential $credential -CertificateThumbprint $server.CertificateThumbprint
+            $session.Mechanism
+            (Get-FtpChildItem -Session $session).Name
+            Receive-FtpFile -Session $session -Path served.txt -Destination ([System.IO.Path]::Combine($root, 'back.txt'))
+            Disconnect-SecureFtp -Session $session
+            @(Get-SecureFtpServer).Count
+            $server | Stop-SecureFtpServer
+            $server.IsRunning
+            @(Get-SecureFtpServer).Count
+            """, ("root", _root), ("credential", CmdletSessionTests.Credential("demo", "demo-password"))).ThrowOnError().Output.Select(o => o.ToString()).ToList();
+        Assert.Equal(new[] { "127.0.0.1", "True", "TLS", "served.txt", "1", "False", "0" }, lines);
+        Assert.Equal("from the embedded server", File.ReadAllText(Path.Combine(_root, "back.txt")));
+    }
+}
