@@ -250,6 +250,13 @@ namespace SecureFtp.Server
                             + (_options.AllowAnonymousInClear ? " (only anonymous may log in without it)." : ".")).ConfigureAwait(false);
                         return true;
                     }
+                    if (Rfc2228Established && _rfc2228!.Mechanism is SecureFtp.Security.Kea.KeaServerSecurity kea && !kea.IsUserAllowed(argument.Trim()))
+                    {
+                        // RFC 2773: the certificate authenticated the client; it may log in only as a user it is mapped to.
+                        _log(SecureFtpServerLogKind.Warning, $"Refused USER '{argument.Trim()}': the client's KEA certificate is not mapped to it.");
+                        await ReplyAsync(530, $"The KEA certificate presented is not allowed to log in as {argument.Trim()}.").ConfigureAwait(false);
+                        return true;
+                    }
                     break;
                 case "PASV": await PassiveAsync(extended: false, argument).ConfigureAwait(false); return true;
                 case "EPSV": await PassiveAsync(extended: true, argument).ConfigureAwait(false); return true;

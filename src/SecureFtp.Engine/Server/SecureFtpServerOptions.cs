@@ -5,6 +5,7 @@ using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
 using System.Linq;
 using SecureFtp.Security;
+using SecureFtp.Security.Kea;
 using SecureFtp.Security.SafeTp;
 
 namespace SecureFtp.Server
@@ -56,6 +57,14 @@ namespace SecureFtp.Server
             if (key == null) throw new ArgumentNullException(nameof(key));
             return AddRfc2228Mechanism(SafeTpMechanism.Name,
                 connection => SafeTpMechanism.TryCreateServer(SafeTpMechanism.Name, key, connection.LocalEndPoint.Address, policy)!);
+        }
+
+        /// <summary>Offers KEA-SKIPJACK (RFC 2773) with this server credential. At USER the client's certificate must be
+        /// mapped to the user name (<see cref="KeaServerOptions.Users"/>), or the login is refused.</summary>
+        public SecureFtpServerOptions AddKea(KeaServerOptions options)
+        {
+            if (options == null) throw new ArgumentNullException(nameof(options));
+            return AddRfc2228Mechanism(KeaMechanism.Name, _ => KeaMechanism.TryCreateServer(KeaMechanism.Name, options)!);
         }
 
         /// <summary>Registers an RFC 2228 mechanism and lists it in <see cref="Mechanisms"/>.</summary>

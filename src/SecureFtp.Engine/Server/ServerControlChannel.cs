@@ -255,7 +255,8 @@ namespace SecureFtp.Server
             catch (Exception e) when (e is AuthenticationException or IOException or OperationCanceledException or ObjectDisposedException)
             {
                 if (ct.IsCancellationRequested) throw new OperationCanceledException(ct);
-                throw new FtpException(FtpErrorKind.Security, "TlsHandshakeFailed", $"The TLS handshake with the client failed: {e.Message}", inner: e);
+                string reason = e.InnerException != null ? $"{e.Message} ({e.InnerException.Message})" : e.Message;
+                throw new FtpException(FtpErrorKind.Security, "TlsHandshakeFailed", $"The TLS handshake with the client failed: {reason}", inner: e);
             }
         }
     }

@@ -43,9 +43,11 @@ public sealed class PacketCapture : IDisposable
             RedirectStandardError = true,
             RedirectStandardOutput = true,
         };
-        // -U: write each packet as it comes; -s 0: whole packets; -B: a 64 MiB kernel buffer, since loopback
-        // packets are up to 64 KiB and a transfer bursts; -Z root: keep the right to write the file.
-        foreach (var argument in new[] { "-i", "lo", "-n", "-U", "-s", "0", "-B", "65536", "-Z", "root", "-w", file, filter })
+        // --immediate-mode: take each packet from the kernel at once (otherwise the last partly filled buffer
+        // block waits up to a second and is lost at stop); -U: write each packet as it comes; -s 0: whole
+        // packets; -B: a 64 MiB kernel buffer, since loopback packets are up to 64 KiB and a transfer bursts;
+        // -Z root: keep the right to write the file.
+        foreach (var argument in new[] { "-i", "lo", "-n", "--immediate-mode", "-U", "-s", "0", "-B", "65536", "-Z", "root", "-w", file, filter })
             start.ArgumentList.Add(argument);
         var process = Process.Start(start) ?? throw new InvalidOperationException("Could not start tcpdump.");
         var capture = new PacketCapture(process, file);
@@ -66,24 +68,43 @@ public sealed class PacketCapture : IDisposable
         return capture;
     }
 
-    private string Messages { get { lock (_messages) return _messages.ToString(); } }
+    /// <summary>What tcpdump said (its start line and, once stopped, its packet counts).</summary>
+    public string Messages { get { lock (_messages) return _messages.ToString(); } }
 
     /// <summary>Stops the capture (tcpdump flushes on SIGINT) and returns the pcap file's bytes.</summary>
     public async Task<byte[]> StopAsync()
     {
         if (_captured != null) return _captured;
-        // Packets still in flight on loopback reach tcpdump within milliseconds; give them a moment.
-        await Task.Delay(300);
+        // On SIGINT tcpdump drops what it has not written yet, and under load it lags behind the traffic:
+        // wait until the file stops growing first.
+        await WaitUntilFileSettlesAsync();
         if (!_tcpdump.HasExited)
             kill(_tcpdump.Id, SignalInterrupt);
         using (var limit = new CancellationTokenSource(TimeSpan.FromSeconds(15)))
             await _tcpdump.WaitForExitAsync(limit.Token);
+        // WaitForExit (without a time-out) also waits until the redirected stderr is read to its end.
+        _tcpdump.WaitForExit();
         // tcpdump reports at exit how many packets the kernel dropped; a capture with holes proves nothing.
+        // ("received by filter" is no check: on lo the kernel shows each packet twice, and libpcap keeps one.)
         var dropped = System.Text.RegularExpressions.Regex.Match(Messages, @"(\d+) packets? dropped by kernel");
-        if (dropped.Success && dropped.Groups[1].Value != "0")
+        if (!dropped.Success || dropped.Groups[1].Value != "0")
             throw new InvalidOperationException($"tcpdump lost packets, so the capture is incomplete: {Messages}");
         _captured = File.ReadAllBytes(_file);
         return _captured;
+    }
+
+    private async Task WaitUntilFileSettlesAsync()
+    {
+        var clock = Stopwatch.StartNew();
+        long last = -1;
+        int unchanged = 0;
+        while (unchanged < 3 && clock.Elapsed < TimeSpan.FromSeconds(20))
+        {
+            await Task.Delay(200);
+            long size = File.Exists(_file) ? new FileInfo(_file).Length : 0;
+            unchanged = size == last ? unchanged + 1 : 0;
+            last = size;
+        }
     }
 
     /// <summary>Whether <paramref name="needle"/> occurs anywhere in <paramref name="captured"/>.</summary>

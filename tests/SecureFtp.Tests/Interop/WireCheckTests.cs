@@ -21,6 +21,8 @@ public sealed class WireCheckTests(VsftpdFixture fixture) : IClassFixture<Vsftpd
         return Enumerable.Range(0, 16).Select(i => content.AsSpan((int)((long)i * (content.Length - 32) / 15), 32).ToArray()).ToList();
     }
 
+    private string _captureReport = "";
+
     private async Task<(byte[] Captured, ServedFile Served)> CaptureSessionAsync(DataProtectionLevel level)
     {
         var server = fixture.Require();
@@ -35,6 +37,7 @@ public sealed class WireCheckTests(VsftpdFixture fixture) : IClassFixture<Vsftpd
             await client.DisconnectAsync();
         }
         var captured = await capture.StopAsync();
+        _captureReport = $"tcpdump: {capture.Messages}\nserver log:\n{server.ReadServerLog()}";
         Assert.Equal(served.Sha256, FtpServerFixture.Sha256Of(Path.Combine(_localDirectory, "secret.bin")));
         // The control connection was captured: AUTH TLS travels in the clear before the handshake.
         Assert.True(PacketCapture.Contains(captured, "AUTH TLS"), "the capture does not hold the session's control connection");
@@ -46,7 +49,7 @@ public sealed class WireCheckTests(VsftpdFixture fixture) : IClassFixture<Vsftpd
     {
         var (captured, served) = await CaptureSessionAsync(DataProtectionLevel.Private);
         // Both transfers went through the capture (1 MB each way, encrypted), not around it.
-        Assert.True(captured.Length > 2 * served.Length, $"only {captured.Length} bytes captured for two transfers of {served.Length}");
+        Assert.True(captured.Length > 2 * served.Length, $"only {captured.Length} bytes captured for two transfers of {served.Length}\n{_captureReport}");
         Assert.False(PacketCapture.Contains(captured, PeerUser.Password), "the password appears on the wire");
         Assert.False(PacketCapture.Contains(captured, PeerUser.Name + "\r\n"), "the USER command appears on the wire");
         var leaked = Samples(served.LocalPath).Where(sample => PacketCapture.Contains(captured, sample)).ToList();

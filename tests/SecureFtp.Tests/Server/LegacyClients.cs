@@ -17,7 +17,8 @@ public enum ClientSecurity
     ImplicitTls,
 }
 
-/// <summary>curl and lftp, the real legacy clients, against <see cref="RunningServer"/>.</summary>
+/// <summary>curl and lftp, the real legacy clients, against <see cref="RunningServer"/>. SECUREFTP_CLIENT_DEBUG=1
+/// makes them print their protocol traces (curl -v, lftp debug 9) into the failure message.</summary>
 public static class LegacyClients
 {
     private static readonly TimeSpan Limit = TimeSpan.FromMinutes(2);
@@ -25,7 +26,7 @@ public static class LegacyClients
     private static List<string> CurlArguments(ClientSecurity security, string user, string password)
     {
         var arguments = new List<string> { "--silent", "--show-error", "--fail", "--max-time", "60", "--user", $"{user}:{password}" };
-        if (Environment.GetEnvironmentVariable("SECUREFTP_CURL_VERBOSE") == "1") arguments.Add("-v");
+        if (Environment.GetEnvironmentVariable("SECUREFTP_CLIENT_DEBUG") == "1") arguments.Add("-v");
         switch (security)
         {
             case ClientSecurity.ExplicitTls:
@@ -74,6 +75,7 @@ public static class LegacyClients
     {
         var settings = new List<string> { "set cmd:fail-exit true", "set net:max-retries 1", "set net:timeout 20", $"set ftp:passive-mode {(active ? "false" : "true")}" };
         if (active) settings.Add("set ftp:port-ipv4 127.0.0.1");
+        if (Environment.GetEnvironmentVariable("SECUREFTP_CLIENT_DEBUG") == "1") settings.Add("debug 9");
         string scheme = "ftp";
         switch (security)
         {

@@ -15,9 +15,9 @@ using static SecureFtp.Tests.Server.RawControl;
 
 namespace SecureFtp.Tests.Server;
 
-/// <summary>X-SafeTP1 (RFC 2228 ADAT) offered by the embedded server and by the proxy in front of a real vsftpd,
+/// <summary>X-SafeTP1 and KEA-SKIPJACK (RFC 2228 ADAT) offered by the embedded server, and X-SafeTP1 by the proxy in front of a real vsftpd,
 /// driven by the project's client half of the mechanism over real sockets.</summary>
-public class SafeTpServerTests(PlainVsftpdFixture vsftpd) : IClassFixture<PlainVsftpdFixture>, IDisposable
+public class Rfc2228ServerTests(PlainVsftpdFixture vsftpd) : IClassFixture<PlainVsftpdFixture>, IDisposable
 {
     private readonly string _work = Directory.CreateTempSubdirectory("secureftp-safetp-server-").FullName;
     private readonly MemoryTrustStore _store = new();
@@ -27,13 +27,13 @@ public class SafeTpServerTests(PlainVsftpdFixture vsftpd) : IClassFixture<PlainV
     private static void WithSafeTp(SecureFtpServerOptions options)
         => options.AddSafeTp(SafeTpTestKit.ServerKey, new SafeTpServerPolicy { MinimumElGamalBits = 1024 });
 
-    private async Task<(FtpControlConnection Control, Rfc2228SecuritySession Session)> NegotiateAsync(int port)
+    private async Task<(FtpControlConnection Control, Rfc2228SecuritySession Session)> NegotiateAsync(int port, Func<ControlTranscript, Rfc2228ClientMechanism>? create = null)
     {
         var control = await FtpControlConnection.OpenAsync("127.0.0.1", port, TimeSpan.FromSeconds(30), new UTF8Encoding(false), CancellationToken.None);
         var transcript = ControlTranscript.AttachTo(control);
         Assert220(await control.ReadReplyAsync(CancellationToken.None));
         // The digest check (DIGT, seed 000 s.5.10) runs inside the negotiation: a mismatch would throw here.
-        var mechanism = SafeTpMechanism.CreateClient(ClientOptions(), _store, transcript);
+        var mechanism = create != null ? create(transcript) : SafeTpMechanism.CreateClient(ClientOptions(), _store, transcript);
         var session = await mechanism.NegotiateAsync(control, new SecurityNegotiationContext(ClientOptions()), CancellationToken.None);
         return (control, Assert.IsType<Rfc2228SecuritySession>(session));
     }
@@ -110,6 +110,29 @@ public class SafeTpServerTests(PlainVsftpdFixture vsftpd) : IClassFixture<PlainV
 
         Assert.Contains(server.Log, e => e.Message.Contains("security data exchange complete"));
         Assert.DoesNotContain(RunningServer.Password, server.LogText);
+    }
+
+    [Fact]
+    public async Task EmbeddedServerOffersKeaAndMapsCertificatesToUsers()
+    {
+        var kit = new SecureFtp.Tests.Kea.KeaTestKit();
+        await using var server = await RunningServer.StartRootAsync(o => o.AddKea(kit.ServerOptions()));
+        var served = RandomNumberGenerator.GetBytes(150_000);
+        File.WriteAllBytes(server.LocalPath("k.bin"), served);
+        var (control, session) = await NegotiateAsync(server.Port,
+            transcript => new Rfc2228ClientMechanism(SecureFtp.Security.Kea.KeaMechanism.Name, (_, _) => new SecureFtp.Security.Kea.KeaClientSecurity(kit.ClientOptions()), transcript));
+        using var _c = control;
+        using var _s = session;
+        Assert.Equal("KEA-SKIPJACK", session.Details.Mechanism);
+        // Alice's certificate is mapped to "alice" only (RFC 2773).
+        Expect(530, await control.ExecuteAsync("USER bob", CancellationToken.None));
+        Expect(331, await control.ExecuteAsync("USER " + RunningServer.UserName, CancellationToken.None));
+        Expect(230, await control.ExecuteAsync("PASS " + RunningServer.Password, CancellationToken.None));
+        await ProtectDataAsync(control, session);
+        Assert.Equal(served, await DownloadAsync(control, "RETR k.bin", session));
+        var upload = RandomNumberGenerator.GetBytes(99_999);
+        await UploadAsync(control, "STOR k-up.bin", session, upload);
+        Assert.Equal(upload, File.ReadAllBytes(server.LocalPath("k-up.bin")));
     }
 
     [SkippableFact]
