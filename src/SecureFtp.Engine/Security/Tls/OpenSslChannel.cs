@@ -19,8 +19,10 @@ namespace SecureFtp.Security.Tls
     /// TargetHost string and skips entirely when the TargetHost is empty or an IP address (no SNI is sent for
     /// an IP, so the cache is not used: "We don't want to try on empty TargetName or IP Address since hostname
     /// is our key"). SslStream has no API to hand it a session. Sending some made-up DNS name to get a cache
-    /// key would put a false SNI on the wire and tie validation to a name the user never typed. So when the
-    /// user typed an IP literal, this backend drives the same system libssl directly through memory BIOs: the
+    /// key would put a false SNI on the wire and tie validation to a name the user never typed. And for a DNS
+    /// name the cache holds one session per name: two sessions to the same host (two ports, or two jobs in one
+    /// process) resume each other's session, which vsftpd refuses (522). So wherever libssl is there, this
+    /// backend drives the same system libssl directly through memory BIOs, as lftp does: the
     /// data connection gets SSL_set_session(SSL_get1_session(control)), which resumes for TLS 1.2 (session ID
     /// or ticket) and TLS 1.3 (PSK ticket) alike. Certificate checks are not left to OpenSSL
     /// (SSL_VERIFY_NONE): the handshake's certificate goes through the same <see cref="TlsCertificateVerifier"/>
@@ -107,7 +109,13 @@ namespace SecureFtp.Security.Tls
             BIO_ctrl(rbio, BIO_C_SET_BUF_MEM_EOF_RETURN, (IntPtr)(-1), IntPtr.Zero);
             SSL_set_bio(ssl, rbio, wbio);
             SSL_set_connect_state(ssl);
-            // No SNI: the host is an IP literal (RFC 6066 s.3 forbids IP addresses in server_name).
+            // SNI for a DNS name; none for an IP literal (RFC 6066 s.3 forbids IP addresses in server_name).
+            if (!System.Net.IPAddress.TryParse(host, out _))
+            {
+                IntPtr name = System.Runtime.InteropServices.Marshal.StringToHGlobalAnsi(host);
+                try { SSL_ctrl(ssl, SSL_CTRL_SET_TLSEXT_HOSTNAME, (IntPtr)TLSEXT_NAMETYPE_host_name, name); }
+                finally { System.Runtime.InteropServices.Marshal.FreeHGlobal(name); }
+            }
             var channel = new OpenSslChannel(ssl, rbio, wbio, raw, ownsRaw, host, isData);
             try
             {

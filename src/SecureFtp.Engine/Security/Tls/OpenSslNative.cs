@@ -38,6 +38,9 @@ namespace SecureFtp.Security.Tls
         [DllImport(Ssl)] public static extern void SSL_free(IntPtr ssl);
         [DllImport(Ssl)] public static extern void SSL_set_bio(IntPtr ssl, IntPtr rbio, IntPtr wbio);
         [DllImport(Ssl)] public static extern void SSL_set_connect_state(IntPtr ssl);
+        [DllImport(Ssl)] public static extern IntPtr SSL_ctrl(IntPtr ssl, int cmd, IntPtr larg, IntPtr parg);
+        public const int SSL_CTRL_SET_TLSEXT_HOSTNAME = 55;
+        public const int TLSEXT_NAMETYPE_host_name = 0;
         [DllImport(Ssl)] public static extern int SSL_do_handshake(IntPtr ssl);
         [DllImport(Ssl)] public static extern int SSL_get_error(IntPtr ssl, int ret);
         [DllImport(Ssl)] public static extern int SSL_read(IntPtr ssl, ref byte buf, int num);

@@ -39,12 +39,13 @@ namespace SecureFtp.Security.Tls
             _rawControl = control.Transport;
             ImpliesPrivateData = impliesPrivateData;
             Details = new SecurityDetails { Mechanism = mechanism };
-            // See OpenSslContext for why an IP literal goes to libssl directly. A client certificate there needs
-            // an exportable key (.NET 8+); without libssl (Windows, macOS) SslStream is all there is.
-            if (_verifier.HostAddress != null && OpenSslNative.IsAvailable)
+            // See OpenSslContext for why sessions go to libssl directly wherever it exists: only there can a data
+            // connection name the exact session to resume. A client certificate there needs an exportable key
+            // (.NET 8+); without libssl (Windows, macOS) SslStream is all there is.
+            if (OpenSslNative.IsAvailable)
             {
                 _openSsl = new OpenSslContext(_protocols);
-                _verbose?.Invoke($"TLS with {_host}: the host is an IP address, so the session is run by OpenSSL directly to let data connections resume it.");
+                _verbose?.Invoke($"TLS with {_host}: the session is run by OpenSSL directly so that each data connection resumes this control connection's session.");
             }
         }
 
