@@ -29,6 +29,10 @@
         'Start-SecureFtpServer'
         'Stop-SecureFtpServer'
         'Get-SecureFtpServer'
+        'Add-FtpTrustedKey'
+        'Get-FtpTrustedKey'
+        'Remove-FtpTrustedKey'
+        'Test-SecureFtpServer'
     )
     VariablesToExport      = @()
     AliasesToExport        = @()
