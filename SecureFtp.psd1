@@ -33,6 +33,7 @@
         'Get-FtpTrustedKey'
         'Remove-FtpTrustedKey'
         'Test-SecureFtpServer'
+        'New-SecureFtpKey'
     )
     VariablesToExport      = @()
     AliasesToExport        = @()

@@ -1,7 +1,9 @@
 using System;
 using System.Linq;
 using System.Management.Automation;
+using System.IO;
 using SecureFtp.Diagnostics;
+using SecureFtp.Security.SafeTp;
 using SecureFtp.Trust;
 
 namespace SecureFtp.PowerShell.Commands
@@ -47,7 +49,7 @@ namespace SecureFtp.PowerShell.Commands
             {
                 var store = new FileTrustStore(TrustStorePath is null ? null : LocalPath(TrustStorePath));
                 var key = ParameterSetName == FileSet
-                    ? TrustedKeyFile.Read(LocalPath(Path), ComputerName, Port, KeyType, Brand)
+                    ? ReadKeyFile(LocalPath(Path))
                     : new TrustedKey
                     {
                         Host = ComputerName.ToLowerInvariant(), Port = Port, KeyType = KeyType, Fingerprint = KeyFingerprint.Normalize(Fingerprint),
@@ -62,6 +64,25 @@ namespace SecureFtp.PowerShell.Commands
                 WriteFailure(e, ComputerName);
             }
         }
+
+        /// <summary>A SafeTP server's exported public key (New-SecureFtpKey -Type Server) carries its brand and a brand
+        /// signature around the key; it is read (and the signature checked) by the mechanism's own parser, so the
+        /// store keeps the bare key the server presents. Other files go through the trust store's reader.</summary>
+        private TrustedKey ReadKeyFile(string path)
+        {
+            if (string.Equals(KeyType, TrustKeyTypes.SafeTp, StringComparison.OrdinalIgnoreCase))
+            {
+                string text = File.ReadAllText(path);
+                if (text.Contains(SafeTpExportMarker))
+                {
+                    var info = SafeTpKeys.ParseServerPublicKey(text);
+                    return TrustedKey.FromPublicKey(ComputerName, Port, TrustKeyTypes.SafeTp, info.PublicKeyEncoding, Brand ?? info.Brand, TrustSources.OutOfBand);
+                }
+            }
+            return TrustedKeyFile.Read(path, ComputerName, Port, KeyType, Brand);
+        }
+
+        private const string SafeTpExportMarker = "-----BEGIN X-SAFETP1 SERVER PUBLIC KEY-----";
     }
 
     /// <summary>Get-FtpTrustedKey: the keys and pins in the trust store.</summary>

@@ -33,6 +33,23 @@ public class TrustAndProbeCmdletTests(VsftpdFixture server) : IClassFixture<Vsft
     }
 
     [Fact]
+    public void A_new_server_key_exported_and_added_to_the_store_keeps_its_fingerprint()
+    {
+        using var ps = new HostedPowerShell();
+        var facts = ps.Run("""
+            $key = New-SecureFtpKey -Type Server -Path ([System.IO.Path]::Combine($store, 'server.key')) -Brand 'Test Brand' -Bits 1024
+            $key.Fingerprint
+            (Add-FtpTrustedKey -ComputerName keyed.example.test -Path $key.PublicKeyPath -KeyType X-SafeTP1 -TrustStorePath $store).Fingerprint
+            (Get-FtpTrustedKey -ComputerName keyed.example.test -TrustStorePath $store).Brand
+            """, ("store", _store)).ThrowOnError().Output.Select(o => o.ToString()).ToList();
+        Assert.Equal(facts[0], facts[1]);
+        Assert.Equal("Test Brand", facts[2]);
+
+        var again = ps.Run("New-SecureFtpKey -Type Server -Path ([System.IO.Path]::Combine($store, 'server.key'))", ("store", _store));
+        Assert.Equal(ErrorCategory.ResourceExists, Assert.Single(again.Errors).CategoryInfo.Category);
+    }
+
+    [Fact]
     public void Host_names_complete_from_the_trust_store_and_mechanisms_from_the_enum()
     {
         string fingerprint = string.Concat(Enumerable.Repeat("AB", 32));
