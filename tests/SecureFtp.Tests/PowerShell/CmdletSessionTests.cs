@@ -243,6 +243,21 @@ public class CmdletSessionTests(VsftpdFixture server) : IClassFixture<VsftpdFixt
     }
 
     [SkippableFact]
+    public void Several_files_show_an_overall_bar_that_is_completed_at_the_end()
+    {
+        using var ps = Connected();
+        string root = "many-" + Guid.NewGuid().ToString("N")[..8];
+        var files = Enumerable.Range(0, 3).Select(i => server.CreateFile($"{root}/f{i}.bin", 2 << 20)).ToList();
+        var result = ps.Run("$ProgressPreference = 'Continue'; $paths | Receive-FtpFile -Destination many",
+            ("paths", files.Select(f => f.RemotePath).ToArray())).ThrowOnError();
+        var overall = result.Progress.Where(p => p.ParentActivityId < 0 && p.ActivityId == 1).ToList();
+        Assert.NotEmpty(overall);
+        Assert.Equal(ProgressRecordType.Completed, overall.Last().RecordType);
+        Assert.Contains(result.Progress, p => p.ParentActivityId == 1 && p.RecordType == ProgressRecordType.Completed);
+        Assert.Equal(ProgressRecordType.Completed, result.Progress.Last().RecordType);
+    }
+
+    [SkippableFact]
     public void Stop_aborts_a_download_leaves_no_final_file_and_the_session_usable()
     {
         using var ps = Connected();
