@@ -23,7 +23,8 @@ export DEBIAN_FRONTEND=noninteractive
 
 # Servers, clients and tools that install side by side. systemd provides systemd-socket-activate,
 # which plays inetd for ftpd-ssl and inetutils-ftpd (both are inetd-style servers).
-apt_packages=(vsftpd curl lftp tnftp ftp-ssl tcpdump openssl systemd ca-certificates)
+# gcc builds the small certificate shim ftpd-ssl needs (see ftpd-ssl-cert-shim.c).
+apt_packages=(vsftpd curl lftp tnftp ftp-ssl tcpdump openssl systemd ca-certificates gcc libc6-dev)
 # Shared libraries the unpacked servers need (found with ldd; see the check at the end).
 library_packages=(libhiredis0.14 libmemcached11 libmemcachedutil2 libpcre2-posix3 libsodium23
                   libssl3 libcap2 libacl1 libidn2-0 libpcre2-8-0 libwrap0 libcrypt1 libpam0g libpam-modules)
@@ -62,6 +63,19 @@ for name in "${!unpacked[@]}"; do
   done
   touch "$target/.installed"
 done
+
+# Debian's ftpd-ssl never loads its certificate; the shim gives it the one the tests make.
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+shim="$PEER_ROOT/ftpd-ssl/secureftp-cert-shim.so"
+if [[ ! -f "$shim" || "$here/ftpd-ssl-cert-shim.c" -nt "$shim" ]]; then
+  gcc -shared -fPIC -O2 -Wall -o "$shim" "$here/ftpd-ssl-cert-shim.c" -ldl
+fi
+
+# ftpd-ssl and inetutils-ftpd authenticate through PAM service "ftp"; both packages ship the same
+# stack (pam_ftp, common-auth, pam_shells), which the unpacked copies cannot install themselves.
+if [[ ! -f /etc/pam.d/ftp ]]; then
+  install -m 644 "$PEER_ROOT/inetutils-ftpd/etc/pam.d/ftp" /etc/pam.d/ftp
+fi
 
 # Every unpacked binary and module must find its libraries.
 unresolved=$(find "$PEER_ROOT" -type f \( -path '*/sbin/*' -o -name '*.so' \) -exec ldd {} \; 2>/dev/null | grep 'not found' | sort -u || true)

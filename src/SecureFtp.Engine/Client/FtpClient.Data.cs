@@ -234,6 +234,7 @@ namespace SecureFtp
         /// marker so no stray 426/226 is taken as the answer to the next command.</summary>
         private async Task AbortTransferAsync(DataTransfer transfer)
         {
+            (transfer.Stream as IAbortableStream)?.Abort();
             transfer.Dispose();
             if (_control == null || !_control.IsConnected) return;
             try

@@ -176,11 +176,14 @@ namespace SecureFtp.Diagnostics
                 _result.TlsVersions.Add(probed);
                 // OpenSSL 3 at its default security level cannot speak TLS 1.0/1.1 at all; a refusal by this
                 // machine must not be reported as a refusal by the server, so those go through BouncyCastle.
-                bool legacy = LegacyTlsHandshake.Handles(name) && await ProbeTls.LocallySupportedAsync(protocol).ConfigureAwait(false) == false;
+                bool? local = await ProbeTls.LocallySupportedAsync(protocol).ConfigureAwait(false);
+                bool legacy = LegacyTlsHandshake.Handles(name) && local != true;
                 Func<IEnumerable<string>?, Task<string>> handshake = legacy
                     ? suites => LegacyHandshakeOnlyAsync(route, name, suites, ct)
                     : suites => HandshakeOnlyAsync(route, protocol, suites, ct);
-                if (legacy) probed.Detail = $"Tested with BouncyCastle's TLS client: this machine's TLS library cannot speak {name}.";
+                if (legacy) probed.Detail = local == false
+                    ? $"Tested with BouncyCastle's TLS client: this machine's TLS library cannot speak {name}."
+                    : $"Tested with BouncyCastle's TLS client: this runtime cannot check that its own TLS library speaks {name}.";
                 try
                 {
                     probed.NegotiatedCipherSuite = await handshake(null).ConfigureAwait(false);
@@ -188,7 +191,9 @@ namespace SecureFtp.Diagnostics
                 }
                 catch (FtpException e) when (e.Kind is FtpErrorKind.Security or FtpErrorKind.Connection or FtpErrorKind.Protocol or FtpErrorKind.Timeout)
                 {
-                    probed.Accepted = false;
+                    // A failure is the server's refusal only when this client is known to speak the version.
+                    if (legacy || local == true) probed.Accepted = false;
+                    else Note($"{name} could not be tested: this runtime cannot check that it speaks {name} itself ({e.Message}).");
                     probed.Detail = (probed.Detail != null ? probed.Detail + " " : "") + e.Message;
                 }
                 if (probed.Accepted != true || !(enumerate || legacy && _options.EnumerateCipherSuites)) continue;

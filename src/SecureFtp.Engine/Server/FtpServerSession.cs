@@ -9,6 +9,7 @@ using System.Threading;
 using System.Threading.Tasks;
 using SecureFtp.Protocol;
 using SecureFtp.Security;
+using SecureFtp.Security.Rfc2228;
 
 namespace SecureFtp.Server
 {
@@ -38,6 +39,12 @@ namespace SecureFtp.Server
         private DataProtectionLevel _dataProtection = DataProtectionLevel.Clear;
         private Task? _transfer;
         private CancellationTokenSource? _transferCancel;
+        /// <summary>Formatting (which numbers and protects RFC 2228 replies) and writing happen together, one reply at
+        /// a time: the transfer task and the command loop both reply, and protected replies must reach the wire in
+        /// the order of their sequence numbers.</summary>
+        private readonly SemaphoreSlim _replyLock = new SemaphoreSlim(1, 1);
+        /// <summary>The RFC 2228 half (ADAT mechanisms, ENC/MIC/CONF, DIGT); null when none is offered.</summary>
+        private Rfc2228ServerNegotiation? _rfc2228;
 
         public FtpServerSession(Socket socket, SecureFtpServerOptions options, IFtpCommandHandler handler, Action<SecureFtpServerLogKind, string> log)
         {
@@ -46,15 +53,30 @@ namespace SecureFtp.Server
             _log = log;
             _control = new ServerControlChannel(socket);
             _clientAddress = _control.RemoteEndPoint.Address;
+            _rfc2228 = CreateRfc2228Negotiation();
         }
+
+        private Rfc2228ServerNegotiation? CreateRfc2228Negotiation()
+        {
+            var offered = OfferedMechanisms().Where(m => _options.Rfc2228Mechanisms.ContainsKey(m)).ToList();
+            if (offered.Count == 0) return null;
+            var connection = new SecureFtpServerConnection(_control.LocalEndPoint, _control.RemoteEndPoint);
+            return new Rfc2228ServerNegotiation(name =>
+            {
+                var match = offered.FirstOrDefault(m => string.Equals(m, name.Trim(), StringComparison.OrdinalIgnoreCase));
+                return match != null ? _options.Rfc2228Mechanisms[match](connection) : null;
+            });
+        }
+
+        private bool Rfc2228Established => _rfc2228 != null && _rfc2228.IsEstablished;
 
         public SecureFtpServerOptions Options => _options;
         public IPAddress ClientAddress => _clientAddress;
 
         /// <summary>True once TLS (or an RFC 2228 mechanism) protects the control connection.</summary>
-        public bool IsControlProtected => _control.Tls != null;
+        public bool IsControlProtected => _control.Tls != null || Rfc2228Established;
 
-        public DataProtectionLevel DataProtection => _dataProtection;
+        public DataProtectionLevel DataProtection => Rfc2228Established ? _rfc2228!.DataProtection : _dataProtection;
 
         /// <summary>The handler reports a successful login here, for the log.</summary>
         public bool IsLoggedIn { get; set; }
@@ -134,14 +156,37 @@ namespace SecureFtp.Server
         /// <summary>Handles one line; false ends the session.</summary>
         private async Task<bool> DispatchAsync(string line, CancellationToken ct)
         {
-            string verb = FtpCommand.Verb(line).Trim();
-            string argument = Argument(line);
-            _log(SecureFtpServerLogKind.Command, FtpCommand.Redact(line));
             if (line.IndexOf('\0') >= 0)
             {
+                _log(SecureFtpServerLogKind.Command, FtpCommand.Redact(line.Replace("\0", "\\0")));
                 await ReplyAsync(501, "NUL is not allowed in a command.").ConfigureAwait(false);
                 return true;
             }
+            if (_rfc2228 != null && _control.Tls == null)
+            {
+                // RFC 2228: AUTH for an ADAT mechanism, ADAT, and after 235 every ENC/MIC/CONF line, PBSZ, PROT, CCC
+                // and DIGT are the negotiation's; it hands back the plain command for everything else.
+                Rfc2228ServerStep step;
+                await _replyLock.WaitAsync(CancellationToken.None).ConfigureAwait(false);
+                try { step = _rfc2228.Receive(line); }
+                finally { _replyLock.Release(); }
+                if (step.Reply != null)
+                {
+                    string verbSeen = FtpCommand.Verb(line);
+                    _log(SecureFtpServerLogKind.Command, verbSeen == "ADAT" ? $"ADAT ({Argument(line).Length} base64 characters)"
+                        : step.WasProtected ? $"{verbSeen} (protected; answered by {_rfc2228.Mechanism?.MechanismName})" : FtpCommand.Redact(line));
+                    _log(SecureFtpServerLogKind.Reply, step.WasProtected || Rfc2228Established ? "(protected reply)" : step.Reply[0]);
+                    await _control.WriteLinesAsync(step.Reply, CancellationToken.None).ConfigureAwait(false);
+                    if (step.CloseConnection) _log(SecureFtpServerLogKind.Warning, "A protected command failed its integrity check; closing.");
+                    else if (Rfc2228Established && step.Reply[0].StartsWith("235", StringComparison.Ordinal))
+                        _log(SecureFtpServerLogKind.Info, $"AUTH {_rfc2228.Mechanism!.MechanismName}: security data exchange complete ({_rfc2228.Details}).");
+                    return !step.CloseConnection;
+                }
+                line = step.Command!;
+            }
+            string verb = FtpCommand.Verb(line).Trim();
+            string argument = Argument(line);
+            _log(SecureFtpServerLogKind.Command, FtpCommand.Redact(line));
 
             if (_transfer != null && !_transfer.IsCompleted)
             {
@@ -212,7 +257,7 @@ namespace SecureFtp.Server
                 case "EPRT": await ActiveAsync(verb, argument).ConfigureAwait(false); return true;
             }
 
-            if (_dataProtection != DataProtectionLevel.Clear && !_handler.IsKnownCommand(verb))
+            if (DataProtection != DataProtectionLevel.Clear && !_handler.IsKnownCommand(verb))
             {
                 // Seed 000 s.6.3: an unknown command could open a data connection we do not protect.
                 await ReplyAsync(502, $"{verb} is not allowed while data protection is on: the server cannot tell whether it moves data.").ConfigureAwait(false);
@@ -220,7 +265,7 @@ namespace SecureFtp.Server
             }
             if (DataCommands.Contains(verb))
             {
-                if (_options.RequireProtectedData && _dataProtection == DataProtectionLevel.Clear)
+                if (_options.RequireProtectedData && DataProtection == DataProtectionLevel.Clear)
                 {
                     await ReplyAsync(521, "Data connection cannot be opened with this PROT setting: this server requires PROT P (send PBSZ 0 and PROT P).").ConfigureAwait(false);
                     return true;
@@ -341,6 +386,7 @@ namespace SecureFtp.Server
                 lines.Add(" AUTH " + string.Join(";", names));
                 lines.Add(" PBSZ");
                 lines.Add(" PROT");
+                if (_rfc2228 != null) lines.Add(" DIGT");
             }
             lines.Add(" EPRT");
             lines.Add(" EPSV");
@@ -359,6 +405,12 @@ namespace SecureFtp.Server
             {
                 await _control.StopTlsAsync(_options.DataTimeout, ct).ConfigureAwait(false);
                 _log(SecureFtpServerLogKind.Info, "REIN: TLS cleared; the control connection is in cleartext again.");
+            }
+            if (_rfc2228 != null && (_rfc2228.Mechanism != null || _rfc2228.IsEstablished))
+            {
+                _rfc2228.Dispose();
+                _rfc2228 = CreateRfc2228Negotiation();
+                _log(SecureFtpServerLogKind.Info, "REIN: the RFC 2228 security context is cleared; the control connection is in cleartext again.");
             }
             _tlsMechanism = null;
             _bufferSizeSet = false;
@@ -441,6 +493,7 @@ namespace SecureFtp.Server
             {
                 string name = m.Trim().ToUpperInvariant();
                 if ((name == "TLS" || name == "SSL") && _options.Certificate != null) yield return name;
+                else if (_options.Rfc2228Mechanisms.ContainsKey(m.Trim())) yield return m.Trim();
             }
         }
 
@@ -453,10 +506,16 @@ namespace SecureFtp.Server
 
         public Task ReplyAsync(int code, params string[] lines) => ReplyAsync(code, (IReadOnlyList<string>)lines);
 
-        public Task ReplyAsync(int code, IReadOnlyList<string> lines)
+        public async Task ReplyAsync(int code, IReadOnlyList<string> lines)
         {
             _log(SecureFtpServerLogKind.Reply, $"{code} {(lines.Count > 0 ? lines[0] : "")}{(lines.Count > 1 ? $" (+{lines.Count - 1} lines)" : "")}");
-            return _control.WriteLinesAsync(ServerControlChannel.FormatReply(code, lines), CancellationToken.None);
+            await _replyLock.WaitAsync(CancellationToken.None).ConfigureAwait(false);
+            try
+            {
+                var wire = _rfc2228 != null && _control.Tls == null ? _rfc2228.FormatReply(code, lines) : ServerControlChannel.FormatReply(code, lines);
+                await _control.WriteLinesAsync(wire, CancellationToken.None).ConfigureAwait(false);
+            }
+            finally { _replyLock.Release(); }
         }
 
         private async Task TryReplyAsync(int code, string text)
@@ -528,11 +587,13 @@ namespace SecureFtp.Server
                 }
                 catch (OperationCanceledException)
                 {
+                    connection.Abort();
                     await ReplyAsync(426, "Transfer aborted.").ConfigureAwait(false);
                     return false;
                 }
                 catch (Exception e) when (e is IOException or SocketException or FtpException or ObjectDisposedException)
                 {
+                    connection.Abort();
                     _log(SecureFtpServerLogKind.Warning, "Data connection failed: " + e.Message);
                     await ReplyAsync(426, "Connection closed; transfer aborted.").ConfigureAwait(false);
                     return false;
@@ -546,10 +607,18 @@ namespace SecureFtp.Server
             try
             {
                 var raw = new NetworkStream(socket, ownsSocket: false);
+                if (Rfc2228Established && _rfc2228!.DataProtection != DataProtectionLevel.Clear)
+                {
+                    // RFC 2228 s.9 blocks. Sending: the end-of-file block marks the file complete. Receiving: reading
+                    // returns 0 only after the client's end-of-file block, so the 226 waits for it (seed 000 s.5.4).
+                    var blocks = (ProtectedDataStream)_rfc2228.OpenDataStream(raw);
+                    return new ServerDataConnection(socket, blocks,
+                        () => blocks.ReachedEndOfFile ? Task.CompletedTask : blocks.CompleteAsync(CancellationToken.None), blocks.Abort);
+                }
                 if (_dataProtection == DataProtectionLevel.Clear || _control.Tls == null)
                     return new ServerDataConnection(socket, raw, null);
                 var tls = new SslStream(raw, leaveInnerStreamOpen: false);
-                await TlsServer.AuthenticateAsync(tls, _options.Certificate!, _options.TlsProtocols, _options.DataTimeout, ct).ConfigureAwait(false);
+                await TlsServer.AuthenticateAsync(tls, _options.Certificate!, TlsServer.DataConnectionProtocols(_options.TlsProtocols), _options.DataTimeout, ct, issueTickets: false).ConfigureAwait(false);
                 return new ServerDataConnection(socket, tls, () => TlsServer.ShutdownAsync(tls));
             }
             catch
@@ -588,6 +657,7 @@ namespace SecureFtp.Server
             _transferCancel?.Cancel();
             _data.Dispose();
             _handler.Dispose();
+            _rfc2228?.Dispose();
             _control.Dispose();
         }
     }

@@ -3,7 +3,9 @@ using System.Collections.Generic;
 using System.Net;
 using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
+using System.Linq;
 using SecureFtp.Security;
+using SecureFtp.Security.SafeTp;
 
 namespace SecureFtp.Server
 {
@@ -45,8 +47,24 @@ namespace SecureFtp.Server
 
         /// <summary>RFC 2228 ADAT mechanisms (X-SafeTP1, KEA-SKIPJACK) by AUTH name: each factory makes the server
         /// half for one control connection. Only names also listed in <see cref="Mechanisms"/> are offered.</summary>
-        public IDictionary<string, Func<IRfc2228Security>> Rfc2228Mechanisms { get; set; }
-            = new Dictionary<string, Func<IRfc2228Security>>(StringComparer.OrdinalIgnoreCase);
+        public IDictionary<string, Func<SecureFtpServerConnection, IRfc2228Security>> Rfc2228Mechanisms { get; set; }
+            = new Dictionary<string, Func<SecureFtpServerConnection, IRfc2228Security>>(StringComparer.OrdinalIgnoreCase);
+
+        /// <summary>Offers X-SafeTP1 (seed 000 s.5) with this branded DSA server key.</summary>
+        public SecureFtpServerOptions AddSafeTp(SafeTpServerKey key, SafeTpServerPolicy? policy = null)
+        {
+            if (key == null) throw new ArgumentNullException(nameof(key));
+            return AddRfc2228Mechanism(SafeTpMechanism.Name,
+                connection => SafeTpMechanism.TryCreateServer(SafeTpMechanism.Name, key, connection.LocalEndPoint.Address, policy)!);
+        }
+
+        /// <summary>Registers an RFC 2228 mechanism and lists it in <see cref="Mechanisms"/>.</summary>
+        public SecureFtpServerOptions AddRfc2228Mechanism(string name, Func<SecureFtpServerConnection, IRfc2228Security> create)
+        {
+            Rfc2228Mechanisms[name] = create;
+            if (!Mechanisms.Any(m => string.Equals(m.Trim(), name, StringComparison.OrdinalIgnoreCase))) Mechanisms.Add(name);
+            return this;
+        }
 
         /// <summary>Plain RFC 959 clients may log in without a security exchange (seed 000 s.4.3 and s.6.4).
         /// False (the default) is RFC 4217 s.10.1's "deny USER before TLS": USER gets 530 until AUTH succeeded,
@@ -82,6 +100,19 @@ namespace SecureFtp.Server
         /// <summary>Receives what the server does: connections, commands (PASS and ACCT redacted) and replies,
         /// errors. Called from background threads; must not block for long.</summary>
         public Action<SecureFtpServerLogEntry>? Log { get; set; }
+    }
+
+    /// <summary>The control connection an RFC 2228 mechanism is made for (X-SafeTP1 signs the server's address).</summary>
+    public sealed class SecureFtpServerConnection
+    {
+        public SecureFtpServerConnection(IPEndPoint localEndPoint, IPEndPoint remoteEndPoint)
+        {
+            LocalEndPoint = localEndPoint;
+            RemoteEndPoint = remoteEndPoint;
+        }
+
+        public IPEndPoint LocalEndPoint { get; }
+        public IPEndPoint RemoteEndPoint { get; }
     }
 
     public enum SecureFtpServerLogKind

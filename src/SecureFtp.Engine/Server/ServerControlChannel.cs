@@ -133,13 +133,13 @@ namespace SecureFtp.Server
                 throw new FtpException(FtpErrorKind.Security, "DataBeforeTlsHandshake",
                     $"The client at {RemoteEndPoint} sent data after AUTH before the TLS handshake; it may have been injected. The connection is closed.");
             var tls = new SslStream(_raw, leaveInnerStreamOpen: true);
-            await TlsServer.AuthenticateAsync(tls, certificate, protocols, timeout, ct).ConfigureAwait(false);
+            await TlsServer.AuthenticateAsync(tls, certificate, protocols, timeout, ct, issueTickets: true).ConfigureAwait(false);
             _tls = tls;
             _stream = tls;
         }
 
         /// <summary>Ends TLS on the control connection and goes on in cleartext (REIN, RFC 4217 s.13): sends
-        /// close_notify, waits for the client's, then reads and writes the bare socket.</summary>
+        /// close_notify, consumes the client's, then reads and writes the bare socket.</summary>
         public async Task StopTlsAsync(TimeSpan timeout, CancellationToken ct)
         {
             var tls = _tls;
@@ -148,27 +148,49 @@ namespace SecureFtp.Server
             try
             {
                 await TlsServer.ShutdownAsync(tls).ConfigureAwait(false);
-                if (!HasBufferedInput)
-                {
-                    using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
-                    cts.CancelAfter(timeout);
-                    var scratch = new byte[256];
-                    try
-                    {
-                        // Anything before the client's close_notify is still protected data we cannot use here.
-                        while (await tls.ReadAsync(scratch, 0, scratch.Length, cts.Token).ConfigureAwait(false) > 0) { }
-                    }
-                    catch (Exception e) when (e is OperationCanceledException or IOException)
-                    {
-                        // A client that goes on without close_notify: continue in cleartext anyway.
-                    }
-                }
+                // Whatever was decrypted but not yet read was sent under TLS before the client saw our reply: drop it.
+                _start = _end = 0;
                 _tls = null;
                 _stream = _raw;
-                _start = _end = 0;
+                using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                cts.CancelAfter(timeout);
+                try
+                {
+                    await SkipCloseNotifyRecordAsync(cts.Token).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is OperationCanceledException or IOException && !ct.IsCancellationRequested)
+                {
+                    // A client that never sends close_notify: go on in cleartext anyway.
+                }
                 tls.Dispose();
             }
             finally { _writeLock.Release(); }
+        }
+
+        /// <summary>Reads the client's close_notify as one TLS record straight from the socket. Reading it through
+        /// SslStream would read ahead and swallow the first cleartext command that follows it. A client that goes
+        /// straight to cleartext (no record header) keeps its bytes: they become the next command.</summary>
+        private async Task SkipCloseNotifyRecordAsync(CancellationToken ct)
+        {
+            await FillAsync(1, ct).ConfigureAwait(false);
+            byte contentType = _buffer[_start];
+            if (contentType < 20 || contentType > 24) return;
+            await FillAsync(5, ct).ConfigureAwait(false);
+            int length = (_buffer[_start + 3] << 8) | _buffer[_start + 4];
+            if (length > _buffer.Length - 5)
+                throw new FtpException(FtpErrorKind.Protocol, "BadCloseNotify", "The client's TLS closing record is malformed.");
+            await FillAsync(5 + length, ct).ConfigureAwait(false);
+            _start += 5 + length;
+        }
+
+        private async Task FillAsync(int count, CancellationToken ct)
+        {
+            while (_end - _start < count)
+            {
+                int n = await _raw.ReadAsync(_buffer, _end, _buffer.Length - _end, ct).ConfigureAwait(false);
+                if (n == 0) throw new IOException("The client closed the connection.");
+                _end += n;
+            }
         }
 
         public void Dispose()
@@ -194,7 +216,22 @@ namespace SecureFtp.Server
 #endif
         }
 
-        public static async Task AuthenticateAsync(SslStream tls, X509Certificate2 certificate, SslProtocols protocols, TimeSpan timeout, CancellationToken ct)
+        /// <summary>TLS versions for data connections: TLS 1.2 whenever the configuration allows it. A TLS 1.3 server
+        /// sends its session tickets after the handshake; an uploading client (curl, lftp) never reads them, so its
+        /// close becomes a TCP reset, and a reset discards the upload's last bytes still queued on our side (seen
+        /// whenever the proxy's ftpd reads slower than the client sends). TLS 1.2 puts the ticket inside the handshake.
+        /// A configuration that allows only TLS 1.3 is honoured as it is.</summary>
+        public static SslProtocols DataConnectionProtocols(SslProtocols configured)
+        {
+            if (configured == SslProtocols.None) return SslProtocols.Tls12;
+            return (configured & SslProtocols.Tls12) != 0 ? configured & ~Tls13 : configured;
+        }
+
+        /// <summary>SslProtocols.Tls13, which netstandard2.0 does not name.</summary>
+        private const SslProtocols Tls13 = (SslProtocols)12288;
+
+        /// <param name="issueTickets">False on data connections: nothing resumes from them.</param>
+        public static async Task AuthenticateAsync(SslStream tls, X509Certificate2 certificate, SslProtocols protocols, TimeSpan timeout, CancellationToken ct, bool issueTickets)
         {
             using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
             cts.CancelAfter(timeout);
@@ -207,6 +244,7 @@ namespace SecureFtp.Server
                     ClientCertificateRequired = false,
                     EnabledSslProtocols = protocols,
                     CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
+                    AllowTlsResume = issueTickets,
                 };
                 await tls.AuthenticateAsServerAsync(options, cts.Token).ConfigureAwait(false);
 #else

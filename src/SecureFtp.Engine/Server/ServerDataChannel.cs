@@ -155,13 +155,18 @@ namespace SecureFtp.Server
     {
         private readonly Socket _socket;
         private readonly Func<Task>? _complete;
+        private readonly Action? _abort;
 
-        public ServerDataConnection(Socket socket, Stream stream, Func<Task>? complete)
+        public ServerDataConnection(Socket socket, Stream stream, Func<Task>? complete, Action? abort = null)
         {
             _socket = socket;
             Stream = stream;
             _complete = complete;
+            _abort = abort;
         }
+
+        /// <summary>The transfer failed: closing must not look like a complete file (no end-of-file block).</summary>
+        public void Abort() => _abort?.Invoke();
 
         public Stream Stream { get; }
 

@@ -9,12 +9,17 @@ namespace SecureFtp.Trust
     /// <list type="bullet">
     /// <item>a certificate, PEM ("BEGIN CERTIFICATE") or DER: its SubjectPublicKeyInfo is the key (TLS, KEA);
     /// the subject becomes the brand when none is given;</item>
+    /// <item>an X-SafeTP1 server public key as New-SecureFtpKey exports it ("BEGIN X-SAFETP1 SERVER PUBLIC KEY"):
+    /// the key is its DSA key encoding, as the server presents it in the 334, and the brand is the signed brand
+    /// (a brand whose signature does not verify is refused);</item>
     /// <item>any other PEM block ("BEGIN PUBLIC KEY", "BEGIN X-SAFETP1 PUBLIC KEY", ...): its bytes are the key,
     /// exactly as the mechanism presents it; an RFC 1421 header line "Brand: name" gives the brand;</item>
     /// <item>a binary file that is not a certificate: its bytes are the key.</item>
     /// </list></summary>
     public static class TrustedKeyFile
     {
+        private const string SafeTpPublicKeyLabel = "X-SAFETP1 SERVER PUBLIC KEY";
+
         public static TrustedKey Read(string path, string host, int port, string keyType, string? brand = null)
         {
             byte[] content;
@@ -40,6 +45,11 @@ namespace SecureFtp.Trust
             int labelEnd = text.IndexOf("-----", begin + 11, StringComparison.Ordinal);
             if (labelEnd < 0) throw Invalid(path, "its PEM header is incomplete");
             var label = text.Substring(begin + 11, labelEnd - begin - 11);
+            if (label == SafeTpPublicKeyLabel)
+            {
+                var safeTp = Security.SafeTp.SafeTpKeys.ParseServerPublicKey(text.Substring(begin));
+                return (safeTp.PublicKeyEncoding, safeTp.Brand);
+            }
             var endMarker = "-----END " + label + "-----";
             int end = text.IndexOf(endMarker, labelEnd, StringComparison.Ordinal);
             if (end < 0) throw Invalid(path, $"'{endMarker}' is missing");

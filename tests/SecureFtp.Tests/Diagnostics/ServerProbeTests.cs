@@ -161,3 +161,45 @@ public sealed class ServerProbeTests
         Assert.Equal(implicitServer.Port, implicitTls.Port);
     }
 }
+
+/// <summary>The probe against the project's own server, which differs from vsftpd where it matters here: implicit
+/// TLS beside explicit TLS on one server, and PROT C refused at the PROT command itself (534) rather than at the
+/// transfer. (It does not offer X-SafeTP1 on its listener yet; when it does, assert "X-SafeTP1" offered here.)</summary>
+public sealed class ServerProbeEmbeddedServerTests
+{
+    private readonly ITestOutputHelper _output;
+    public ServerProbeEmbeddedServerTests(ITestOutputHelper output) => _output = output;
+
+    [Fact]
+    public async Task Implicit_tls_is_found_and_a_PROT_C_refused_at_PROT_means_PROT_P_is_required()
+    {
+        await using var server = await SecureFtp.Tests.Server.RunningServer.StartRootAsync(o =>
+        {
+            o.ImplicitTlsPort = 0;
+            o.RequireProtectedData = true;
+        });
+        var result = await ServerProbe.ProbeAsync(new ServerProbeOptions
+        {
+            Host = "127.0.0.1",
+            Port = server.Port,
+            ImplicitTlsPort = server.Server.ImplicitTlsPort!.Value,
+            Credential = new NetworkCredential(SecureFtp.Tests.Server.RunningServer.UserName, SecureFtp.Tests.Server.RunningServer.Password),
+            PinnedFingerprints = { SecureFtp.Tests.Infrastructure.TestCertificates.Current.ServerSha256 },
+            TrustStorePath = Path.Combine(Path.GetTempPath(), "secureftp-probe-trust-" + Guid.NewGuid().ToString("N")),
+            EnumerateCipherSuites = false,
+            Trace = (sent, line) => _output.WriteLine($"{DateTime.UtcNow:HH:mm:ss.fff} {(sent ? ">" : "<")} {line}"),
+            Verbose = line => _output.WriteLine($"{DateTime.UtcNow:HH:mm:ss.fff} {line}"),
+        });
+        foreach (var v in result.TlsVersions) _output.WriteLine($"{v} {v.Detail}");
+
+        Assert.Equal(new[] { "TLS", "SSL", "Implicit TLS" }, result.MechanismsOffered);
+        Assert.StartsWith("504", result.Mechanisms.Single(m => m.Name == "X-SafeTP1").Reply);
+        Assert.True(result.CleartextLoginRefused);
+        Assert.True(result.LoginSucceeded);
+        Assert.True(result.ProtPRequired);
+        Assert.StartsWith("534", result.ClearDataReply);
+        Assert.False(result.CccAccepted); // refused for the whole session (seed 000 s.6.5)
+        Assert.StartsWith("534", result.CccReply);
+        Assert.DoesNotContain(server.Log, e => e.Message.Contains(SecureFtp.Tests.Server.RunningServer.Password));
+    }
+}

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using System.Security.Authentication;
 using System.Security.Cryptography;
 using System.Text;
 using SecureFtp.Security;
@@ -12,7 +13,8 @@ namespace SecureFtp.Tests.Infrastructure;
 /// <param name="AllowsClearData">PROT C is accepted after the security exchange.</param>
 /// <param name="AllowsCcc">CCC (clear command channel) is accepted.</param>
 /// <param name="RequiresTlsSessionReuse">Data connections must resume the control connection's TLS session.</param>
-public sealed record PeerCapabilities(FtpMechanism Mechanism, bool AllowsClearData, bool AllowsCcc, bool RequiresTlsSessionReuse)
+/// <param name="MaxTlsProtocol">The highest TLS version a client may offer this server, when it cannot take the newest.</param>
+public sealed record PeerCapabilities(FtpMechanism Mechanism, bool AllowsClearData, bool AllowsCcc, bool RequiresTlsSessionReuse, SslProtocols? MaxTlsProtocol = null)
 {
     public bool UsesTls => Mechanism is FtpMechanism.Tls or FtpMechanism.ImplicitTls or FtpMechanism.Ssl;
 }
@@ -49,6 +51,13 @@ public abstract class FtpServerFixture : IDisposable
     public string Host => "127.0.0.1";
 
     public int Port { get; private set; }
+
+    /// <summary>The ports the server offers for passive data connections, for servers configured with a
+    /// range (vsftpd, proftpd, pure-ftpd); null when the server picks any port. A packet capture filters on them.</summary>
+    public (int First, int Last)? PassivePortRange { get; private set; }
+
+    /// <summary>Whether this server's config can name its passive ports (see <see cref="PassivePortRange"/>).</summary>
+    protected virtual bool HasPassivePortRange => false;
     public string User => PeerUser.Name;
     public string Password => PeerUser.Password;
 
@@ -110,7 +119,7 @@ public abstract class FtpServerFixture : IDisposable
     public ServedFile CreateFile(string relativePath, long length)
     {
         string local = LocalPath(relativePath);
-        Directory.CreateDirectory(Path.GetDirectoryName(local)!);
+        CreateServedDirectory(Path.GetDirectoryName(local)!);
         using (var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256))
         using (var file = new FileStream(local, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20))
         {
@@ -128,6 +137,17 @@ public abstract class FtpServerFixture : IDisposable
             PeerUser.GiveOwnership(local);
             return new ServedFile(Path.GetFileName(local), local, RemotePath(relativePath), length, Convert.ToHexString(sha.GetHashAndReset()));
         }
+    }
+
+    /// <summary>Creates a folder under the served root, each new level owned by the test login so the
+    /// server can write into it (uploads, MKD).</summary>
+    private void CreateServedDirectory(string path)
+    {
+        if (Directory.Exists(path))
+            return;
+        CreateServedDirectory(Path.GetDirectoryName(path)!);
+        Directory.CreateDirectory(path);
+        PeerUser.GiveOwnership(path);
     }
 
     /// <summary>SHA-256 (upper-case hex) of a local file.</summary>
@@ -151,6 +171,7 @@ public abstract class FtpServerFixture : IDisposable
             ConnectTimeout = TimeSpan.FromSeconds(10),
             ReadTimeout = TimeSpan.FromSeconds(30),
             DataTimeout = TimeSpan.FromSeconds(60),
+            TlsProtocols = Capabilities.MaxTlsProtocol,
         };
         if (CertificateThumbprint != null)
             options.PinnedFingerprints.Add(CertificateThumbprint);
@@ -188,6 +209,30 @@ public abstract class FtpServerFixture : IDisposable
     {
         if (!OperatingSystem.IsLinux())
             throw new PlatformNotSupportedException("The test servers are Debian's and run on Linux only.");
+        // Another process may take the free port between our probe and the server's bind: try a few ports.
+        const int attempts = 3;
+        for (int attempt = 1; ; attempt++)
+        {
+            int port = FreePort();
+            PassivePortRange = HasPassivePortRange ? FreePortRange(16) : null;
+            PrepareWorkDirectory();
+            var process = Launch(PrepareServer(port));
+            if (WaitUntilListening(process, port, TimeSpan.FromSeconds(15)))
+            {
+                _process = process;
+                Port = port;
+                return;
+            }
+            string output = ReadServerLog();
+            StopProcess(process);
+            if (attempt == attempts)
+                throw new InvalidOperationException($"{PeerName} did not start listening on 127.0.0.1 ({attempts} attempts). Output:\n{output}");
+        }
+    }
+
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+    private void PrepareWorkDirectory()
+    {
         Directory.CreateDirectory(WorkDirectory);
         // The server reads its config as root, but the login it switches to must reach the served root.
         File.SetUnixFileMode(WorkDirectory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
@@ -199,31 +244,39 @@ public abstract class FtpServerFixture : IDisposable
         File.WriteAllText(ServerCombinedPemFile, Certificates.ServerKeyPem + Certificates.ServerCertificatePem);
         File.SetUnixFileMode(ServerKeyFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
         File.SetUnixFileMode(ServerCombinedPemFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-
-        // Another process may take the free port between our probe and the server's bind: try a few ports.
-        const int attempts = 3;
-        for (int attempt = 1; ; attempt++)
-        {
-            int port = FreePort();
-            var process = Launch(PrepareServer(port));
-            if (WaitUntilListening(process, port, TimeSpan.FromSeconds(15)))
-            {
-                _process = process;
-                Port = port;
-                return;
-            }
-            StopProcess(process);
-            if (attempt == attempts)
-                throw new InvalidOperationException($"{PeerName} did not start listening on 127.0.0.1 ({attempts} attempts). Output:\n{ReadServerLog()}");
-        }
     }
 
-    private Process Launch(ProcessStartInfo start)
+    // Runs the server in a session of its own under a watchdog shell. The watchdog holds the read end of
+    // a pipe whose write end only this test process holds (the child's stdin): when this process goes
+    // away, even killed, the watchdog removes the work folder and kills the whole process group (the
+    // server and the per-connection processes it forked), so no server outlives its test run.
+    // (sh gives a background list /dev/null as stdin unless redirected explicitly, hence fd 3.)
+    private const string Watchdog = """
+        exec 3<&0
+        "$@" </dev/null 3<&- &
+        server=$!
+        ( cat <&3 >/dev/null; rm -rf -- "$SECUREFTP_FIXTURE_WORK"; kill -KILL 0 ) &
+        wait "$server"
+        kill -KILL 0
+        """;
+
+    private Process Launch(ProcessStartInfo server)
     {
-        start.UseShellExecute = false;
-        start.RedirectStandardOutput = true;
-        start.RedirectStandardError = true;
-        start.RedirectStandardInput = true;
+        var start = new ProcessStartInfo("/usr/bin/setsid")
+        {
+            UseShellExecute = false,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+        };
+        foreach (var argument in new[] { "/bin/sh", "-c", Watchdog, "watchdog", server.FileName })
+            start.ArgumentList.Add(argument);
+        foreach (var argument in server.ArgumentList)
+            start.ArgumentList.Add(argument);
+        // Arguments (one string) is taken as space-separated words; the fixtures' paths hold no spaces.
+        foreach (var argument in server.Arguments.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+            start.ArgumentList.Add(argument);
+        start.Environment["SECUREFTP_FIXTURE_WORK"] = WorkDirectory;
         var process = new Process { StartInfo = start };
         process.OutputDataReceived += (_, e) => { if (e.Data != null) lock (_output) _output.AppendLine(e.Data); };
         process.ErrorDataReceived += (_, e) => { if (e.Data != null) lock (_output) _output.AppendLine(e.Data); };
@@ -263,12 +316,41 @@ public abstract class FtpServerFixture : IDisposable
         return port;
     }
 
+    /// <summary>A run of <paramref name="count"/> free ports below Linux's ephemeral range (32768-60999), so
+    /// client ports of unrelated connections do not land in it.</summary>
+    private static (int First, int Last) FreePortRange(int count)
+    {
+        for (int attempt = 0; attempt < 50; attempt++)
+        {
+            int first = Random.Shared.Next(20000, 32768 - count);
+            if (Enumerable.Range(first, count).All(IsFree))
+                return (first, first + count - 1);
+        }
+        throw new InvalidOperationException($"No run of {count} free ports found between 20000 and 32767.");
+    }
+
+    private static bool IsFree(int port)
+    {
+        try
+        {
+            var listener = new TcpListener(IPAddress.Loopback, port);
+            listener.Start();
+            listener.Stop();
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+
     private static void StopProcess(Process process)
     {
         try
         {
-            // The whole tree: the listener and the per-connection processes it forked.
-            if (!process.HasExited)
+            // Closing the watchdog's stdin stops the server's whole process group (see Watchdog).
+            process.StandardInput.Close();
+            if (!process.WaitForExit(10_000))
                 process.Kill(entireProcessTree: true);
             process.WaitForExit(10_000);
         }

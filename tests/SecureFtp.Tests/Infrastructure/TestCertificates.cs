@@ -31,7 +31,8 @@ public sealed class TestCertificates
     public string ServerKeyPem { get; }
     public string AuthorityPem { get; }
 
-    /// <summary>The CA certificate as a PEM file (for curl --cacert, lftp ssl:ca-file), written on first use.</summary>
+    /// <summary>The CA certificate as a PEM file (for curl --cacert, lftp ssl:ca-file), written on first use
+    /// and removed when the test process exits.</summary>
     public string AuthorityFile => _authorityFile.Value;
 
     private readonly Lazy<string> _authorityFile;
@@ -68,6 +69,7 @@ public sealed class TestCertificates
         {
             string path = Path.Combine(Path.GetTempPath(), $"secureftp-test-ca-{Environment.ProcessId}.pem");
             File.WriteAllText(path, AuthorityPem);
+            AppDomain.CurrentDomain.ProcessExit += (_, _) => File.Delete(path);
             return path;
         });
     }

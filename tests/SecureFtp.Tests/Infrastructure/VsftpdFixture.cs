@@ -21,8 +21,11 @@ public class VsftpdFixture : FtpServerFixture
         AllowsCcc: false,
         RequiresTlsSessionReuse: true);
 
+    protected override bool HasPassivePortRange => true;
+
     protected override ProcessStartInfo PrepareServer(int port)
     {
+        var (firstPassive, lastPassive) = PassivePortRange!.Value;
         string emptyDirectory = Path.Combine(WorkDirectory, "empty");
         Directory.CreateDirectory(emptyDirectory);
         string config = WriteWorkFile("vsftpd.conf", $"""
@@ -54,10 +57,13 @@ public class VsftpdFixture : FtpServerFixture
             strict_ssl_read_eof=YES
             force_local_logins_ssl=YES
             force_local_data_ssl=NO
+            pasv_min_port={firstPassive}
+            pasv_max_port={lastPassive}
             log_ftp_protocol=YES
             xferlog_enable=YES
             vsftpd_log_file={Path.Combine(WorkDirectory, "vsftpd.log")}
             """ + "\n");
+        // The config path as Arguments: subclasses append their own lines to that file.
         return new ProcessStartInfo(Peer.Require("vsftpd"), config);
     }
 }

@@ -73,3 +73,11 @@ public abstract class PeerSanityTests<TServer> where TServer : FtpServerFixture
 public sealed class VsftpdSanityTests(VsftpdFixture fixture) : PeerSanityTests<VsftpdFixture>(fixture), IClassFixture<VsftpdFixture>;
 
 public sealed class VsftpdImplicitSanityTests(VsftpdImplicitFixture fixture) : PeerSanityTests<VsftpdImplicitFixture>(fixture), IClassFixture<VsftpdImplicitFixture>;
+
+public sealed class ProftpdSanityTests(ProftpdFixture fixture) : PeerSanityTests<ProftpdFixture>(fixture), IClassFixture<ProftpdFixture>;
+
+public sealed class PureFtpdSanityTests(PureFtpdFixture fixture) : PeerSanityTests<PureFtpdFixture>(fixture), IClassFixture<PureFtpdFixture>;
+
+public sealed class FtpdSslSanityTests(FtpdSslFixture fixture) : PeerSanityTests<FtpdSslFixture>(fixture), IClassFixture<FtpdSslFixture>;
+
+public sealed class InetutilsFtpdSanityTests(InetutilsFtpdFixture fixture) : PeerSanityTests<InetutilsFtpdFixture>(fixture), IClassFixture<InetutilsFtpdFixture>;

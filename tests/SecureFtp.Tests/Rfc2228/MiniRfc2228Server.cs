@@ -68,6 +68,9 @@ internal sealed class MiniRfc2228Server : IAsyncDisposable
                     case "PASS": await Send(rfc.FormatReply(command == "PASS secret-pw" ? 230 : 530, "Logged in")); break;
                     case "FEAT": await Send(rfc.FormatReply(211, "Features:", " DIGT", " PBSZ", " PROT", "End")); break;
                     case "NOOP": await Send(rfc.FormatReply(200, "OK")); break;
+                    case "TYPE": await Send(rfc.FormatReply(200, "Type set")); break;
+                    case "PWD": await Send(rfc.FormatReply(257, "\"/\" is the current directory")); break;
+                    case "SIZE": await Send(rfc.FormatReply(213, Download.Length.ToString())); break;
                     case "PASV":
                         data = new TcpListener(IPAddress.Loopback, 0);
                         data.Start();

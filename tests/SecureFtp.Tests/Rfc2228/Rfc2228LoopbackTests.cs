@@ -23,25 +23,8 @@ public sealed class Rfc2228LoopbackTests : IDisposable
 
     private FtpClientOptions Options() => new() { Host = "127.0.0.1", AcceptNewKey = true, ClientKeyPath = Path.Combine(_dir, "client.key") };
 
-    private async Task<(FtpControlConnection Control, Rfc2228SecuritySession Session, ControlTranscript Transcript)> ConnectAsync(int port, Func<FtpControlConnection, Task>? beforeAuth = null, bool digest = true)
-    {
-        var control = await FtpControlConnection.OpenAsync("127.0.0.1", port, Timeout, new UTF8Encoding(false), CancellationToken.None);
-        try
-        {
-            var transcript = ControlTranscript.AttachTo(control);
-            var greeting = await control.ReadReplyAsync(CancellationToken.None);
-            Assert.Equal(220, greeting.Code);
-            if (beforeAuth != null) await beforeAuth(control);
-            var mechanism = SafeTpMechanism.CreateClient(Options(), _store, digest ? transcript : null);
-            var session = await mechanism.NegotiateAsync(control, new SecurityNegotiationContext(Options()), CancellationToken.None);
-            return (control, Assert.IsType<Rfc2228SecuritySession>(session), transcript);
-        }
-        catch
-        {
-            control.Dispose();
-            throw;
-        }
-    }
+    private Task<(FtpControlConnection Control, Rfc2228SecuritySession Session, ControlTranscript Transcript)> ConnectAsync(int port, Func<FtpControlConnection, Task>? beforeAuth = null, bool digest = true)
+        => LoopbackClient.ConnectAsync(port, Options(), _store, beforeAuth, digest);
 
     [Fact]
     public async Task Negotiates_then_commands_and_multi_line_replies_travel_protected_and_DIGT_matches()
@@ -110,7 +93,7 @@ public sealed class Rfc2228LoopbackTests : IDisposable
         Assert.Equal(DataProtectionLevel.Private, server.Negotiation!.DataProtection);
 
         // Download.
-        using (var data = await OpenDataAsync(control, "RETR file.bin", session))
+        using (var data = await LoopbackClient.OpenDataAsync(control, "RETR file.bin", session))
         {
             var received = new MemoryStream();
             await data.CopyToAsync(received);
@@ -122,7 +105,7 @@ public sealed class Rfc2228LoopbackTests : IDisposable
         // Upload, then an empty upload: the end-of-file block alone is a complete empty file.
         foreach (var payload in new[] { RandomNumberGenerator.GetBytes(200_001), Array.Empty<byte>() })
         {
-            using (var data = await OpenDataAsync(control, "STOR up.bin", session))
+            using (var data = await LoopbackClient.OpenDataAsync(control, "STOR up.bin", session))
                 await data.WriteAsync(payload);
             var done = await control.ReadReplyAsync(CancellationToken.None);
             Assert.Equal(226, done.Code);
@@ -140,7 +123,7 @@ public sealed class Rfc2228LoopbackTests : IDisposable
         await control.ExecuteAsync("PBSZ 65536", CancellationToken.None);
         session.SetBufferSize(65536);
         await control.ExecuteAsync("PROT P", CancellationToken.None);
-        using (var data = await OpenDataAsync(control, "STOR up.bin", session))
+        using (var data = await LoopbackClient.OpenDataAsync(control, "STOR up.bin", session))
         {
             await data.WriteAsync(new byte[150_000]);
             ((ProtectedDataStream)data).Abort();
@@ -205,17 +188,5 @@ public sealed class Rfc2228LoopbackTests : IDisposable
         var other = new Rfc2228ClientMechanism("KEA-SKIPJACK", (_, _) => throw new InvalidOperationException("not reached"));
         Assert.Null(await other.NegotiateAsync(control, new SecurityNegotiationContext(Options()), CancellationToken.None));
         Assert.Null(control.Protection);
-    }
-
-    /// <summary>PASV, the command, the 150, then the protected stream as the client session gives it.</summary>
-    private static async Task<Stream> OpenDataAsync(FtpControlConnection control, string command, Rfc2228SecuritySession session)
-    {
-        var pasv = await control.ExecuteAsync("PASV", CancellationToken.None);
-        var m = Regex.Match(pasv.Message, @"\(127,0,0,1,(\d+),(\d+)\)");
-        int port = int.Parse(m.Groups[1].Value) * 256 + int.Parse(m.Groups[2].Value);
-        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
-        await socket.ConnectAsync("127.0.0.1", port);
-        Assert.Equal(150, (await control.ExecuteAsync(command, CancellationToken.None)).Code);
-        return await session.OpenDataStreamAsync(new NetworkStream(socket, ownsSocket: true), DataProtectionLevel.Private, DataStreamRole.Client, CancellationToken.None);
     }
 }

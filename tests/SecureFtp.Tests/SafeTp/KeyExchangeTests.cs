@@ -23,6 +23,9 @@ public class KeyExchangeTests
         Assert.False(server.HasOutgoingAdat);
         Assert.Equal("Example Corp FTP", client.Details.PeerName);
         Assert.Equal(SafeTpTestKit.ServerKey.Fingerprint, client.Details.PeerFingerprint);
+        Assert.Equal("X-SafeTP1 (DSA 1024, ElGamal 1024)", client.Details.ProtocolVersion);
+        Assert.Equal(client.Details.ProtocolVersion, server.Details.ProtocolVersion);
+        Assert.Equal("3DES-EDE-CBC/HMAC-SHA1", client.Details.Cipher);
 
         var command = client.Encode(Bytes("PASS secret"));
         Assert.DoesNotContain("secret", Encoding.ASCII.GetString(command));
@@ -54,7 +57,7 @@ public class KeyExchangeTests
         using var server = SafeTpTestKit.Server();
         var e = Assert.Throws<FtpException>(() => SafeTpTestKit.Exchange(client, server));
         Assert.Equal(FtpErrorKind.Trust, e.Kind);
-        Assert.Equal("UntrustedServerKey", e.ErrorId);
+        Assert.Equal("ServerKeyUntrusted", e.ErrorId);
         Assert.Contains(SafeTpTestKit.ServerKey.Fingerprint, e.Message);
         Assert.Contains("Example Corp FTP", e.Message);
         Assert.Empty(store.GetAll());
@@ -68,7 +71,7 @@ public class KeyExchangeTests
         using var client = SafeTpTestKit.Client(new MemoryTrustStore(), options);
         using var server = SafeTpTestKit.Server();
         var e = Assert.Throws<FtpException>(() => SafeTpTestKit.Exchange(client, server));
-        Assert.Equal("UntrustedServerKey", e.ErrorId);
+        Assert.Equal("ServerKeyUntrusted", e.ErrorId);
         Assert.False(asked);
     }
 
@@ -86,8 +89,10 @@ public class KeyExchangeTests
         Assert.Contains("ftp.example.com", shown);
         Assert.Contains("Example Corp FTP", shown);
         Assert.Contains(SafeTpTestKit.ServerKey.Fingerprint, shown);
-        var key = Assert.Single(store.GetAll());
-        Assert.Equal(("ftp.example.com", 21, "X-SafeTP1", "FirstUse", "Example Corp FTP"), (key.Host, key.Port, key.KeyType, key.Source, key.Brand));
+        // Recorded under the name typed and under the address reached (s.5.7: a DNS spoof then meets the key).
+        var key = Assert.Single(store.Find("ftp.example.com", 21, "X-SafeTP1"));
+        Assert.Single(store.Find("192.0.2.10", 21, "X-SafeTP1"));
+        Assert.Equal((21, "X-SafeTP1", "FirstUse", "Example Corp FTP"), (key.Port, key.KeyType, key.Source, key.Brand));
         Assert.Equal(SafeTpTestKit.ServerKey.PublicKeyEncoding, key.PublicKey);
         Assert.Equal("FirstUse", client.Details.TrustSource);
     }
@@ -244,5 +249,22 @@ public class KeyExchangeTests
         for (int i = 0; i + needle.Length <= haystack.Length; i++)
             if (haystack.AsSpan(i, needle.Length).SequenceEqual(needle)) return i;
         throw new InvalidOperationException("not found");
+    }
+}
+
+public class ServerFactoryTests
+{
+    [Fact]
+    public void The_server_factory_makes_a_fresh_server_half_per_connection_bound_to_its_address()
+    {
+        var factory = SafeTpMechanism.ServerFactory(SafeTpTestKit.ServerKey, new SafeTpServerPolicy { MinimumElGamalBits = 768 });
+        using var server = factory(SafeTpTestKit.ServerAddress);
+        using var client = SafeTpTestKit.Client();
+        SafeTpTestKit.Exchange(client, server);
+        Assert.True(server.IsEstablished);
+        using var other = factory(System.Net.IPAddress.Parse("192.0.2.99"));
+        using var client2 = SafeTpTestKit.Client();
+        Assert.Equal("ServerAddressMismatch", Assert.Throws<FtpException>(() => SafeTpTestKit.Exchange(client2, other)).ErrorId);
+        Assert.Throws<FtpException>(() => SafeTpMechanism.ServerFactory(SafeTpTestKit.ServerKey, new SafeTpServerPolicy { MinimumElGamalBits = 1000 }));
     }
 }

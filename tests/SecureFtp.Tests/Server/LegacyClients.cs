@@ -25,6 +25,7 @@ public static class LegacyClients
     private static List<string> CurlArguments(ClientSecurity security, string user, string password)
     {
         var arguments = new List<string> { "--silent", "--show-error", "--fail", "--max-time", "60", "--user", $"{user}:{password}" };
+        if (Environment.GetEnvironmentVariable("SECUREFTP_CURL_VERBOSE") == "1") arguments.Add("-v");
         switch (security)
         {
             case ClientSecurity.ExplicitTls:

@@ -173,6 +173,35 @@ public sealed class TrustStoreTests : IDisposable
         Assert.Equal("UCB CS Dept.", key.Brand);
     }
 
+    [Fact]
+    public void Out_of_band_safetp_key_is_the_key_the_server_presents_with_its_signed_brand()
+    {
+        var serverKey = SecureFtp.Security.SafeTp.SafeTpKeys.GenerateServerKey("UCB CS Dept.");
+        var exported = SecureFtp.Security.SafeTp.SafeTpKeys.ExportServerPublicKey(serverKey);
+        var path = Path.Combine(Directory.CreateDirectory(_folder).FullName, "server.pub");
+        File.WriteAllText(path, exported);
+
+        var key = TrustedKeyFile.Read(path, "ftp.example.com", 21, "X-SafeTP1");
+        var expected = SecureFtp.Security.SafeTp.SafeTpKeys.ParseServerPublicKey(exported);
+        Assert.Equal(expected.PublicKeyEncoding, key.PublicKey);
+        Assert.Equal(expected.Fingerprint, key.Fingerprint);
+        Assert.Equal("UCB CS Dept.", key.Brand);
+
+        // A brand changed in the file no longer carries the key's signature.
+        var body = Convert.FromBase64String(string.Concat(exported.Split('\n').Where(l => l.Length > 0 && !l.StartsWith("-----"))));
+        var brandAt = IndexOf(body, System.Text.Encoding.UTF8.GetBytes("UCB CS Dept."));
+        body[brandAt] ^= 0x01;
+        File.WriteAllText(path, "-----BEGIN X-SAFETP1 SERVER PUBLIC KEY-----\n" + Convert.ToBase64String(body) + "\n-----END X-SAFETP1 SERVER PUBLIC KEY-----\n");
+        Assert.Throws<FtpException>(() => TrustedKeyFile.Read(path, "ftp.example.com", 21, "X-SafeTP1"));
+    }
+
+    private static int IndexOf(byte[] haystack, byte[] needle)
+    {
+        for (int i = 0; i + needle.Length <= haystack.Length; i++)
+            if (haystack.AsSpan(i, needle.Length).SequenceEqual(needle)) return i;
+        throw new InvalidOperationException("not found");
+    }
+
     internal static X509Certificate2 SelfSigned(string subject)
     {
         using var rsa = RSA.Create(2048);

@@ -18,7 +18,7 @@ namespace SecureFtp.Security.Rfc2228
     /// file for a whole one.
     /// A server must hold the 226 for an upload until <see cref="ReachedEndOfFile"/> (seed 000 s.5.4), and for a
     /// download until it disposed the stream.</remarks>
-    public sealed class ProtectedDataStream : Stream
+    public sealed class ProtectedDataStream : Stream, IAbortableStream
     {
         private readonly Stream _raw;
         private readonly Func<ITransform> _createSender;
@@ -51,9 +51,6 @@ namespace SecureFtp.Security.Rfc2228
 
         /// <summary>True once the peer's end-of-file block arrived: the transfer is complete and authentic.</summary>
         public bool ReachedEndOfFile { get; private set; }
-
-        /// <summary>Number of plaintext bytes per block this stream sends (the largest that fits PBSZ).</summary>
-        public int PlaintextBlockSize { get { EnsureSender(); return _maxPlainPerBlock; } }
 
         /// <summary>Marks the transfer as failed: disposing will not send an end-of-file block.</summary>
         public void Abort() => _aborted = true;

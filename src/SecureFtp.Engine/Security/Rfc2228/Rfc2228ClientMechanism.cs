@@ -40,7 +40,7 @@ namespace SecureFtp.Security.Rfc2228
         public async Task<ISecuritySession?> NegotiateAsync(FtpControlConnection control, SecurityNegotiationContext context, CancellationToken ct)
         {
             var reply = await control.ExecuteAsync("AUTH " + Name, ct).ConfigureAwait(false);
-            if (reply.Code is 500 or 502 or 504) return null;
+            if (AuthReplies.IsRefusal(reply)) return null;
             if (reply.Code != 334)
                 throw new FtpException(FtpErrorKind.Security, "AuthRefused", $"{control.Host} refused AUTH {Name}: {reply.Code} {reply.Message}", reply);
 
@@ -72,7 +72,7 @@ namespace SecureFtp.Security.Rfc2228
                     throw new FtpException(FtpErrorKind.Security, "AdatIncomplete", $"{control.Host} declared the {Name} exchange complete (235) before it was.", reply);
 
                 control.Protection = new Rfc2228ControlProtection(security, ControlProtection, control.Encoding);
-                var session = new Rfc2228SecuritySession(security, ControlProtection, ProposedBufferSize);
+                var session = new Rfc2228SecuritySession(security, ProposedBufferSize);
                 if (_transcript != null)
                     await session.VerifyTranscriptAsync(control, _transcript, context, ct).ConfigureAwait(false);
                 return session;
@@ -107,17 +107,14 @@ namespace SecureFtp.Security.Rfc2228
         private readonly IRfc2228Security _security;
         private int _bufferSize;
 
-        internal Rfc2228SecuritySession(IRfc2228Security security, ControlProtectionLevel controlProtection, int? proposedBufferSize)
+        internal Rfc2228SecuritySession(IRfc2228Security security, int? proposedBufferSize)
         {
             _security = security;
-            ControlProtection = controlProtection;
             ProposedBufferSize = Math.Min(proposedBufferSize ?? security.MaxBufferSize, security.MaxBufferSize);
             _bufferSize = ProposedBufferSize;
         }
 
         public SecurityDetails Details => _security.Details;
-
-        public ControlProtectionLevel ControlProtection { get; }
 
         public int ProposedBufferSize { get; }
 

@@ -1,5 +1,4 @@
 using System;
-using System.Linq;
 using System.Net;
 using Org.BouncyCastle.Math;
 using Org.BouncyCastle.Utilities;
@@ -36,7 +35,6 @@ namespace SecureFtp.Security.SafeTp
         private byte[]? _m4;
         private byte[]? _clientChallenge;
         private SafeTpMessages.BrandedKey? _serverKey;
-        private TrustedKey? _keyToRecord;
 
         public SafeTpClientSecurity(SafeTpClientKey clientKey, SafeTpClientContext context) : base(isServer: false)
         {
@@ -82,65 +80,25 @@ namespace SecureFtp.Security.SafeTp
             var branded = SafeTpMessages.ReadBrandedKey(r);
             int minimumBits = r.U16();
             r.End();
+            Details.PeerName = branded.Brand;
+            Details.PeerFingerprint = KeyFingerprint.Compute(branded.Encoding);
+            Details.ProtocolVersion = $"X-SafeTP1 (DSA {branded.Key.Parameters.P.BitLength}, ElGamal {_clientKey.Bits})";
+            DecideTrust(branded);
             if (_clientKey.Bits < minimumBits)
                 throw new FtpException(FtpErrorKind.Policy, "ElGamalKeyTooShort",
                     $"{_context.Host} requires an X-SafeTP1 client key of at least {minimumBits} bits; ours has {_clientKey.Bits}. Make a longer one with New-SecureFtpKey -Type SafeTpClient.");
-            _keyToRecord = DecideTrust(branded);
             _serverKey = branded;
             _m1 = m1;
-            Details.PeerName = branded.Brand;
-            Details.PeerFingerprint = SafeTpKeys.Fingerprint(branded.Encoding);
             _state = State.SendClientKey;
         }
 
-        /// <summary>Trust first time with key replication (seed 000 s.5.7, s.6.2). Returns the store entry to add once
-        /// the server proved it holds the key (M3), or null when the key is already trusted for this host.</summary>
-        private TrustedKey? DecideTrust(SafeTpMessages.BrandedKey branded)
+        /// <summary>Trust first time with key replication (seed 000 s.5.7, s.6.2), decided where the paper puts
+        /// "the crucial moment": on the key, before our ElGamal key and challenge are sent.</summary>
+        private void DecideTrust(SafeTpMessages.BrandedKey branded)
         {
-            string fingerprint = SafeTpKeys.Fingerprint(branded.Encoding);
-            var store = _context.TrustStore;
-            var options = _context.Options;
-            string where = $"{_context.Host}:{_context.Port}";
-            var known = store.Find(_context.Host, _context.Port, SafeTpKeys.TrustKeyType);
-            if (known.Count == 0 && !_context.PeerAddress.ToString().Equals(_context.Host, StringComparison.OrdinalIgnoreCase))
-                known = store.Find(_context.PeerAddress.ToString(), _context.Port, SafeTpKeys.TrustKeyType);
-            if (known.Count > 0)
-            {
-                if (known.Any(k => string.Equals(k.Fingerprint, fingerprint, StringComparison.OrdinalIgnoreCase)))
-                {
-                    Details.TrustSource = "TrustStore";
-                    return null;
-                }
-                var old = known[0];
-                throw new FtpException(FtpErrorKind.Trust, "ServerKeyChanged",
-                    $"The X-SafeTP1 key of {where} has CHANGED. Trusted: {old.Fingerprint} (brand '{old.Brand}'); offered now: {fingerprint} (brand '{branded.Brand}'). " +
-                    "Someone may be intercepting the connection, or the server's key was replaced. Nothing was sent. If the change is expected, remove the old key with Remove-FtpTrustedKey and connect again.");
-            }
-
-            var entry = new TrustedKey
-            {
-                Host = _context.Host.ToLowerInvariant(), Port = _context.Port, KeyType = SafeTpKeys.TrustKeyType,
-                PublicKey = branded.Encoding, Fingerprint = fingerprint, Brand = branded.Brand, AddedUtc = DateTime.UtcNow,
-            };
-            // Key replication: the same key already trusted for another address is a multihomed server (s.6.2).
-            if (store.GetAll().Any(k => k.KeyType == SafeTpKeys.TrustKeyType && string.Equals(k.Fingerprint, fingerprint, StringComparison.OrdinalIgnoreCase)))
-            {
-                entry.Source = "Replicated";
-                Details.TrustSource = "Replicated";
-                return entry;
-            }
-            string description = $"{where} offers an X-SafeTP1 server key not seen before.\nBrand: {branded.Brand}\nFingerprint (SHA-256): {fingerprint}\nDSA {branded.Key.Parameters.P.BitLength} bits";
-            if (options.ErrorOnUntrusted)
-                throw Untrusted(where, branded.Brand, fingerprint, "the policy refuses unknown keys (-ErrorOnUntrusted)");
-            if (!options.AcceptNewKey && !(options.ConfirmNewKey?.Invoke(_context.Host, description) ?? false))
-                throw Untrusted(where, branded.Brand, fingerprint, options.ConfirmNewKey == null ? "nobody could be asked (use -AcceptKey, or add the key with Add-FtpTrustedKey)" : "the user declined it");
-            entry.Source = "FirstUse";
-            Details.TrustSource = "FirstUse";
-            return entry;
+            Details.TrustSource = TrustVerifier.VerifyServerKey(_context.TrustStore, _context.Host, _context.Port, _context.PeerAddress,
+                TrustKeyTypes.SafeTp, branded.Encoding, branded.Brand, TrustPolicy.FromOptions(_context.Options));
         }
-
-        private static FtpException Untrusted(string where, string brand, string fingerprint, string why) => new FtpException(FtpErrorKind.Trust, "UntrustedServerKey",
-            $"The X-SafeTP1 key of {where} (brand '{brand}', fingerprint {fingerprint}) is not in the trust store and was not accepted: {why}. Nothing was sent.");
 
         private void ReceiveMasterKey(byte[] m3)
         {
@@ -175,7 +133,6 @@ namespace SecureFtp.Security.SafeTp
             InstallKeys(masterKey);
             Array.Clear(masterKey, 0, masterKey.Length);
             _m4 = new SafeTpWriter().U8(SafeTpMessages.ClientFinishType).Raw(SealControl(new ArraySegment<byte>(serverChallenge), SafeTpFlags.Handshake)).ToArray();
-            if (_keyToRecord != null) _context.TrustStore.Add(_keyToRecord);
             _state = State.SendClientFinish;
         }
 

@@ -1,7 +1,5 @@
 using System;
-using System.Globalization;
 using System.IO;
-using System.Linq;
 using System.Text;
 using Org.BouncyCastle.Crypto.Digests;
 using Org.BouncyCastle.Crypto.Generators;
@@ -9,6 +7,7 @@ using Org.BouncyCastle.Crypto.Parameters;
 using Org.BouncyCastle.Crypto.Signers;
 using Org.BouncyCastle.Math;
 using Org.BouncyCastle.Security;
+using SecureFtp.Trust;
 
 namespace SecureFtp.Security.SafeTp
 {
@@ -22,7 +21,7 @@ namespace SecureFtp.Security.SafeTp
             PublicKey = new DsaPublicKeyParameters(p.G.ModPow(privateKey.X, p.P), p);
             Brand = brand;
             PublicKeyEncoding = SafeTpKeys.EncodeDsaPublicKey(PublicKey);
-            Fingerprint = SafeTpKeys.Fingerprint(PublicKeyEncoding);
+            Fingerprint = KeyFingerprint.Compute(PublicKeyEncoding);
             BrandSignature = SafeTpDsa.Sign(privateKey, SafeTpKeys.BrandSignedData(PublicKeyEncoding, brand));
         }
 
@@ -69,7 +68,7 @@ namespace SecureFtp.Security.SafeTp
             PublicKeyEncoding = encoding;
             Brand = brand;
             Bits = bits;
-            Fingerprint = SafeTpKeys.Fingerprint(encoding);
+            Fingerprint = KeyFingerprint.Compute(encoding);
         }
 
         public byte[] PublicKeyEncoding { get; }
@@ -81,9 +80,6 @@ namespace SecureFtp.Security.SafeTp
     /// <summary>Generation, files and fingerprints of X-SafeTP1 keys (docs/protocol/X-SafeTP1.md s.7).</summary>
     public static class SafeTpKeys
     {
-        /// <summary>The type name trust stores file X-SafeTP1 server keys under.</summary>
-        public const string TrustKeyType = "X-SafeTP1";
-
         private const string ServerLabel = "X-SAFETP1 SERVER KEY";
         private const string ClientLabel = "X-SAFETP1 CLIENT KEY";
         private const string PublicLabel = "X-SAFETP1 SERVER PUBLIC KEY";
@@ -185,16 +181,6 @@ namespace SecureFtp.Security.SafeTp
             var branded = SafeTpMessages.ReadBrandedKey(r);
             r.End();
             return new SafeTpPublicKeyInfo(branded.Encoding, branded.Brand, branded.Key.Parameters.P.BitLength);
-        }
-
-        /// <summary>SHA-256, upper-case hex with colons (the trust store's fingerprint form).</summary>
-        public static string Fingerprint(byte[] publicKeyEncoding)
-        {
-            var digest = new Sha256Digest();
-            digest.BlockUpdate(publicKeyEncoding, 0, publicKeyEncoding.Length);
-            var hash = new byte[32];
-            digest.DoFinal(hash, 0);
-            return string.Join(":", hash.Select(b => b.ToString("X2", CultureInfo.InvariantCulture)));
         }
 
         internal static byte[] EncodeDsaPublicKey(DsaPublicKeyParameters key)

@@ -43,5 +43,13 @@ namespace SecureFtp.Security.SafeTp
         /// connection's local address (the client checks it, s.5.3).</summary>
         public static IRfc2228Security? TryCreateServer(string authArgument, SafeTpServerKey key, IPAddress serverAddress, SafeTpServerPolicy? policy = null)
             => string.Equals(authArgument.Trim(), Name, StringComparison.OrdinalIgnoreCase) ? new SafeTpServerSecurity(key, serverAddress, policy) : null;
+
+        /// <summary>A server-half factory for a server's mechanism table: called once per AUTH with the control
+        /// connection's local address.</summary>
+        public static Func<IPAddress, IRfc2228Security> ServerFactory(SafeTpServerKey key, SafeTpServerPolicy? policy = null)
+        {
+            SafeTpGroups.ForBits((policy ?? new SafeTpServerPolicy()).MinimumElGamalBits);
+            return address => new SafeTpServerSecurity(key, address, policy);
+        }
     }
 }

@@ -92,6 +92,7 @@ namespace SecureFtp.Security.SafeTp
             InstallKeys(masterKey);
             Array.Clear(masterKey, 0, masterKey.Length);
             Details.PeerName = $"ElGamal {p.BitLength}-bit client key";
+            Details.ProtocolVersion = $"X-SafeTP1 (DSA {_key.Bits}, ElGamal {p.BitLength})";
             _state = State.SendMasterKey;
         }
 

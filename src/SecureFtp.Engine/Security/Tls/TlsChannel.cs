@@ -10,7 +10,7 @@ namespace SecureFtp.Security.Tls
     /// after the peer's close_notify; a peer that closes TCP without it makes reads throw
     /// <see cref="FtpException"/> (kind Truncated), so a cut transfer is never taken for a complete one.
     /// Disposing a data channel sends close_notify before TCP is closed.</summary>
-    internal abstract class TlsChannel : Stream
+    internal abstract class TlsChannel : Stream, IAbortableStream
     {
         protected TlsChannel(string host, bool isData)
         {
@@ -38,6 +38,10 @@ namespace SecureFtp.Security.Tls
 
         /// <summary>True once data was written: an upload's end must reach the server, so closing waits for it.</summary>
         protected bool HasWritten { get; set; }
+
+        /// <summary>Closing without close_notify is how TLS says "incomplete" (RFC 8446 s.6.1): the server then
+        /// treats an aborted upload as truncated instead of complete.</summary>
+        public void Abort() => CloseNotifySent = true;
 
         /// <summary>Sends close_notify; TCP stays open.</summary>
         public abstract Task SendCloseNotifyAsync(CancellationToken ct);
