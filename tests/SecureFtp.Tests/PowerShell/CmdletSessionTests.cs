@@ -71,6 +71,26 @@ public class CmdletSessionTests(VsftpdFixture server) : IClassFixture<VsftpdFixt
     }
 
     [SkippableFact]
+    public void A_wrong_pin_is_a_SecurityError_naming_host_and_fingerprint_and_SkipCertificateCheck_warns()
+    {
+        server.Require();
+        using var ps = new HostedPowerShell();
+        var credential = Credential(server.User, server.Password);
+        var refused = ps.Run("Connect-SecureFtp -ComputerName $h -Port $p -Credential $c -Mechanism Tls -CertificateThumbprint ('00' * 32)",
+            ("h", server.Host), ("p", server.Port), ("c", credential));
+        Assert.Empty(refused.Output);
+        var error = Assert.Single(refused.Errors);
+        Assert.Equal(ErrorCategory.SecurityError, error.CategoryInfo.Category);
+        Assert.Contains(server.Host, error.ToString());
+        Assert.Contains(server.CertificateThumbprint!.Substring(0, 8), error.ToString().Replace(":", ""), StringComparison.OrdinalIgnoreCase);
+
+        var skipped = ps.Run("(Connect-SecureFtp -ComputerName $h -Port $p -Credential $c -Mechanism Tls -SkipCertificateCheck).TrustSource",
+            ("h", server.Host), ("p", server.Port), ("c", credential)).ThrowOnError();
+        Assert.Equal("Skipped", skipped.Single());
+        Assert.NotEmpty(skipped.Warnings);
+    }
+
+    [SkippableFact]
     public void Recursive_listing_piped_to_Receive_keeps_the_remote_tree()
     {
         using var ps = Connected();
