@@ -29,6 +29,11 @@
         'Start-SecureFtpServer'
         'Stop-SecureFtpServer'
         'Get-SecureFtpServer'
+        'Add-FtpTrustedKey'
+        'Get-FtpTrustedKey'
+        'Remove-FtpTrustedKey'
+        'Test-SecureFtpServer'
+        'New-SecureFtpKey'
     )
     VariablesToExport      = @()
     AliasesToExport        = @()

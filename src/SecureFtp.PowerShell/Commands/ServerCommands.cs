@@ -3,6 +3,7 @@ using System.Linq;
 using System.Management.Automation;
 using System.Net;
 using System.Security.Cryptography.X509Certificates;
+using SecureFtp.Security.SafeTp;
 using SecureFtp.Server;
 
 namespace SecureFtp.PowerShell.Commands
@@ -47,6 +48,10 @@ namespace SecureFtp.PowerShell.Commands
         [Parameter]
         public string[] Mechanism { get; set; } = { "TLS", "SSL" };
 
+        /// <summary>Also offers X-SafeTP1 with this server key (New-SecureFtpKey -Type Server).</summary>
+        [Parameter]
+        public string? SafeTpKeyPath { get; set; }
+
         [Parameter]
         public SwitchParameter AllowInsecure { get; set; }
 
@@ -69,15 +74,17 @@ namespace SecureFtp.PowerShell.Commands
                 AllowInsecure = AllowInsecure,
                 RequireProtectedData = RequireProtectedData,
             };
-            var server = new SecureFtpServer(options);
+            SecureFtpServer? server = null;
             try
             {
-                Run(ct => server.StartAsync(ct));
+                if (SafeTpKeyPath != null) options.AddSafeTp(SafeTpKeys.LoadServerKey(LocalPath(SafeTpKeyPath)));
+                server = new SecureFtpServer(options);
+                Run(ct => server!.StartAsync(ct));
                 WriteObject(SessionRegistry.ForCurrentRunspace().AddServer(server));
             }
             catch (Exception e) when (ErrorRecords.IsReportable(e) || e is InvalidOperationException)
             {
-                server.Dispose();
+                server?.Dispose();
                 ThrowTerminatingError(ErrorRecords.From(e, options.Root ?? options.Upstream));
             }
         }

@@ -39,10 +39,12 @@ namespace SecureFtp.PowerShell
         /// <summary>Called on the pipeline thread when one file is done (or failed).</summary>
         public void FileFinished(string name, long bytes)
         {
+            // The file's bar is completed under the parent it was shown with.
+            int parent = Overall ? OverallId : -1;
             _filesDone++;
             _bytesDone += bytes;
             if (!_cmdlet.ProgressWanted) return;
-            _cmdlet.WriteProgress(new ProgressRecord(FileId, _activity, name) { ParentActivityId = Overall ? OverallId : -1, RecordType = ProgressRecordType.Completed });
+            _cmdlet.WriteProgress(new ProgressRecord(FileId, _activity, name) { ParentActivityId = parent, RecordType = ProgressRecordType.Completed });
         }
 
         /// <summary>Completes the overall bar; call from EndProcessing.</summary>

@@ -71,6 +71,26 @@ public class CmdletSessionTests(VsftpdFixture server) : IClassFixture<VsftpdFixt
     }
 
     [SkippableFact]
+    public void A_wrong_pin_is_a_SecurityError_naming_host_and_fingerprint_and_SkipCertificateCheck_warns()
+    {
+        server.Require();
+        using var ps = new HostedPowerShell();
+        var credential = Credential(server.User, server.Password);
+        var refused = ps.Run("Connect-SecureFtp -ComputerName $h -Port $p -Credential $c -Mechanism Tls -CertificateThumbprint ('00' * 32)",
+            ("h", server.Host), ("p", server.Port), ("c", credential));
+        Assert.Empty(refused.Output);
+        var error = Assert.Single(refused.Errors);
+        Assert.Equal(ErrorCategory.SecurityError, error.CategoryInfo.Category);
+        Assert.Contains(server.Host, error.ToString());
+        Assert.Contains(server.CertificateThumbprint!.Substring(0, 8), error.ToString().Replace(":", ""), StringComparison.OrdinalIgnoreCase);
+
+        var skipped = ps.Run("(Connect-SecureFtp -ComputerName $h -Port $p -Credential $c -Mechanism Tls -SkipCertificateCheck).TrustSource",
+            ("h", server.Host), ("p", server.Port), ("c", credential)).ThrowOnError();
+        Assert.Equal("Skipped", skipped.Single());
+        Assert.NotEmpty(skipped.Warnings);
+    }
+
+    [SkippableFact]
     public void Recursive_listing_piped_to_Receive_keeps_the_remote_tree()
     {
         using var ps = Connected();
@@ -240,6 +260,21 @@ public class CmdletSessionTests(VsftpdFixture server) : IClassFixture<VsftpdFixt
         var silent = ps.Run("$ProgressPreference = 'SilentlyContinue'; Receive-FtpFile -Path $remote -Destination silent.bin", ("remote", file.RemotePath)).ThrowOnError();
         Assert.Empty(silent.Progress);
         Assert.Equal(file.Sha256, FtpServerFixture.Sha256Of(Path.Combine(_local, "silent.bin")));
+    }
+
+    [SkippableFact]
+    public void Several_files_show_an_overall_bar_that_is_completed_at_the_end()
+    {
+        using var ps = Connected();
+        string root = "many-" + Guid.NewGuid().ToString("N")[..8];
+        var files = Enumerable.Range(0, 3).Select(i => server.CreateFile($"{root}/f{i}.bin", 2 << 20)).ToList();
+        var result = ps.Run("$ProgressPreference = 'Continue'; $paths | Receive-FtpFile -Destination many",
+            ("paths", files.Select(f => f.RemotePath).ToArray())).ThrowOnError();
+        var overall = result.Progress.Where(p => p.ParentActivityId < 0 && p.ActivityId == 1).ToList();
+        Assert.NotEmpty(overall);
+        Assert.Equal(ProgressRecordType.Completed, overall.Last().RecordType);
+        Assert.Contains(result.Progress, p => p.ParentActivityId == 1 && p.RecordType == ProgressRecordType.Completed);
+        Assert.Equal(ProgressRecordType.Completed, result.Progress.Last().RecordType);
     }
 
     [SkippableFact]

@@ -32,4 +32,36 @@ public class ServerCmdletTests : IDisposable
         Assert.Equal(new[] { "127.0.0.1", "True", "TLS", "served.txt", "1", "False", "0" }, lines);
         Assert.Equal("from the embedded server", File.ReadAllText(Path.Combine(_root, "back.txt")));
     }
+
+    [Fact]
+    public void SafeTp_session_to_the_embedded_server_trusts_on_first_use_and_then_from_the_store()
+    {
+        string keys = Directory.CreateDirectory(Path.Combine(_root, "..", Path.GetFileName(_root) + "-keys")).FullName;
+        try
+        {
+            using var ps = new HostedPowerShell();
+            var lines = ps.Run("""
+                $serverKey = New-SecureFtpKey -Type Server -Path ([System.IO.Path]::Combine($keys, 'server.key')) -Brand 'Embedded test' -Bits 1024
+                $clientKey = New-SecureFtpKey -Type Client -Path ([System.IO.Path]::Combine($keys, 'client.key')) -Bits 1024
+                $store = [System.IO.Path]::Combine($keys, 'store')
+                $server = Start-SecureFtpServer -Root $root -Credential $credential -SafeTpKeyPath $serverKey.Path
+                $common = @{ ComputerName = '127.0.0.1'; Port = $server.Port; Credential = $credential; Mechanism = 'SafeTp'; ClientKeyPath = $clientKey.Path }
+                $first = Connect-SecureFtp @common -TrustStorePath $store -AcceptKey
+                $first.Mechanism
+                $first.TrustSource
+                $first.PeerFingerprint -eq $serverKey.Fingerprint
+                $first | Disconnect-SecureFtp
+                (Connect-SecureFtp @common -TrustStorePath $store -ErrorOnUntrusted).TrustSource
+                Connect-SecureFtp @common -TrustStorePath ([System.IO.Path]::Combine($keys, 'empty-store')) -ErrorOnUntrusted -ErrorVariable refused -ErrorAction SilentlyContinue
+                $refused[0].CategoryInfo.Category.ToString()
+                Get-SecureFtpSession | Disconnect-SecureFtp
+                $server | Stop-SecureFtpServer
+                """, ("root", _root), ("keys", keys), ("credential", CmdletSessionTests.Credential("demo", "demo-password"))).ThrowOnError().Output.Select(o => o.ToString()).ToList();
+            Assert.Equal(new[] { "X-SafeTP1", "FirstUse", "True", "TrustStore", "SecurityError" }, lines);
+        }
+        finally
+        {
+            Directory.Delete(keys, recursive: true);
+        }
+    }
 }
