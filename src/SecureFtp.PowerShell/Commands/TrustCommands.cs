@@ -65,24 +65,9 @@ namespace SecureFtp.PowerShell.Commands
             }
         }
 
-        /// <summary>A SafeTP server's exported public key (New-SecureFtpKey -Type Server) carries its brand and a brand
-        /// signature around the key; it is read (and the signature checked) by the mechanism's own parser, so the
-        /// store keeps the bare key the server presents. Other files go through the trust store's reader.</summary>
-        private TrustedKey ReadKeyFile(string path)
-        {
-            if (string.Equals(KeyType, TrustKeyTypes.SafeTp, StringComparison.OrdinalIgnoreCase))
-            {
-                string text = File.ReadAllText(path);
-                if (text.Contains(SafeTpExportMarker))
-                {
-                    var info = SafeTpKeys.ParseServerPublicKey(text);
-                    return TrustedKey.FromPublicKey(ComputerName, Port, TrustKeyTypes.SafeTp, info.PublicKeyEncoding, Brand ?? info.Brand, TrustSources.OutOfBand);
-                }
-            }
-            return TrustedKeyFile.Read(path, ComputerName, Port, KeyType, Brand);
-        }
-
-        private const string SafeTpExportMarker = "-----BEGIN X-SAFETP1 SERVER PUBLIC KEY-----";
+        /// <summary>The trust store's reader handles every key file, SafeTP's exported server key (brand and brand
+        /// signature checked, the bare key stored) included.</summary>
+        private TrustedKey ReadKeyFile(string path) => TrustedKeyFile.Read(path, ComputerName, Port, KeyType, Brand);
     }
 
     /// <summary>Get-FtpTrustedKey: the keys and pins in the trust store.</summary>
