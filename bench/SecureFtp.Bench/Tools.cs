@@ -29,7 +29,7 @@ internal sealed class Tools(FtpServerFixture server, string scratch)
 
     public async Task LftpAsync(string remotePath, string output, bool privateData)
     {
-        string script = "set ssl:verify-certificate no; set ftp:ssl-force true; set ftp:ssl-protect-data " + (privateData ? "true" : "false") +
+        string script = "set xfer:clobber on; set ssl:verify-certificate no; set ftp:ssl-force true; set ftp:ssl-protect-data " + (privateData ? "true" : "false") +
                         $"; set net:max-retries 1; open -u {server.User},{server.Password} -p {server.Port} 127.0.0.1; get {remotePath} -o {output}";
         await RunAsync(Peer.Require("lftp"), new[] { "-c", script });
     }
