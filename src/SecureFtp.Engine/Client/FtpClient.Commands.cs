@@ -135,27 +135,17 @@ namespace SecureFtp
         {
             var transfer = await OpenDataTransferAsync(command, 0, ct).ConfigureAwait(false);
             var buffer = new byte[64 * 1024];
-            try
+            await RunTransferAsync(transfer, async _ =>
             {
-                if (!transfer.CompletedEarly)
+                int n;
+                while ((n = await ReadDataAsync(transfer, buffer, ct).ConfigureAwait(false)) > 0)
                 {
-                    int n;
-                    while ((n = await ReadDataAsync(transfer, buffer, ct).ConfigureAwait(false)) > 0)
-                    {
-                        into.Write(buffer, 0, n);
-                        if (into.Length > MaxListingBytes)
-                            throw new FtpException(FtpErrorKind.Protocol, "ListingTooLarge", $"The {FtpCommand.Verb(command)} listing from {Options.Host} exceeds {MaxListingBytes / (1024 * 1024)} MiB.");
-                    }
+                    into.Write(buffer, 0, n);
+                    if (into.Length > MaxListingBytes)
+                        throw new FtpException(FtpErrorKind.Protocol, "ListingTooLarge", $"The {FtpCommand.Verb(command)} listing from {Options.Host} exceeds {MaxListingBytes / (1024 * 1024)} MiB.");
                 }
-                await CompleteTransferAsync(transfer, ct).ConfigureAwait(false);
-                CheckUnsignalledEnd(transfer, "the " + FtpCommand.Verb(command) + " listing", null, into.Length);
-            }
-            catch (Exception e) when (e is OperationCanceledException || e is FtpException { Kind: FtpErrorKind.Protocol or FtpErrorKind.Truncated or FtpErrorKind.Security or FtpErrorKind.Timeout })
-            {
-                await AbortTransferAsync(transfer).ConfigureAwait(false);
-                throw;
-            }
-            finally { transfer.Dispose(); }
+            }, ct).ConfigureAwait(false);
+            CheckUnsignalledEnd(transfer, "the " + FtpCommand.Verb(command) + " listing", null, into.Length);
         }
 
         private Task<FtpListItem?> GetItemCoreAsync(string path, CancellationToken ct) => Exclusive(async () =>

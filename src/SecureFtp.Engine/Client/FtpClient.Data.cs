@@ -249,6 +249,25 @@ namespace SecureFtp
             }
         }
 
+        /// <summary>Runs the body of a transfer on its data stream, then reads the completion reply. When the transfer
+        /// fails on our side (cancelled, local disk, truncation, tampering, timeout, a hostile listing) the server is
+        /// told with ABOR and the session brought back in step. The data connection is closed either way.</summary>
+        private async Task RunTransferAsync(DataTransfer transfer, Func<Stream, Task> body, CancellationToken ct)
+        {
+            try
+            {
+                if (!transfer.CompletedEarly) await body(transfer.Stream!).ConfigureAwait(false);
+                await CompleteTransferAsync(transfer, ct).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is OperationCanceledException ||
+                                      e is FtpException { Kind: FtpErrorKind.LocalIo or FtpErrorKind.Truncated or FtpErrorKind.Security or FtpErrorKind.Timeout or FtpErrorKind.Protocol })
+            {
+                await AbortTransferAsync(transfer).ConfigureAwait(false);
+                throw;
+            }
+            finally { transfer.Dispose(); }
+        }
+
         /// <summary>Stops a transfer that failed or was cancelled on our side and brings the session back in step:
         /// ABOR (RFC 959 s.4.1.3), the data connection closed, and every pending reply consumed, found by a NOOP
         /// marker so no stray 426/226 is taken as the answer to the next command.</summary>

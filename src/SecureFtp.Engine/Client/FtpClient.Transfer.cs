@@ -35,9 +35,8 @@ namespace SecureFtp
             var reporter = new ProgressThrottle(progress, remotePath, expectedLength, offset);
             try
             {
-                if (!transfer.CompletedEarly)
+                await RunTransferAsync(transfer, async _ =>
                 {
-                    var data = transfer.Stream!;
                     while (true)
                     {
                         int n = await ReadDataAsync(transfer, buffer, ct).ConfigureAwait(false);
@@ -53,18 +52,11 @@ namespace SecureFtp
                         total += n;
                         reporter.Report(offset + total, clock.Elapsed);
                     }
-                }
-                await CompleteTransferAsync(transfer, ct).ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is OperationCanceledException || e is FtpException { Kind: FtpErrorKind.LocalIo or FtpErrorKind.Truncated or FtpErrorKind.Security or FtpErrorKind.Timeout })
-            {
-                await AbortTransferAsync(transfer).ConfigureAwait(false);
-                throw;
+                }, ct).ConfigureAwait(false);
             }
             finally
             {
                 ArrayPool<byte>.Shared.Return(buffer);
-                transfer.Dispose();
             }
             CheckUnsignalledEnd(transfer, remotePath, expectedLength, offset + total);
             reporter.Complete(offset + total, clock.Elapsed);
@@ -167,9 +159,8 @@ namespace SecureFtp
             var reporter = new ProgressThrottle(progress, remotePath, length, offset);
             try
             {
-                if (!transfer.CompletedEarly)
+                await RunTransferAsync(transfer, async data =>
                 {
-                    var data = transfer.Stream!;
                     while (true)
                     {
                         int n;
@@ -182,18 +173,11 @@ namespace SecureFtp
                         reporter.Report(offset + total, clock.Elapsed);
                     }
                     await data.FlushAsync(ct).ConfigureAwait(false);
-                }
-                await CompleteTransferAsync(transfer, ct).ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is OperationCanceledException || e is FtpException { Kind: FtpErrorKind.LocalIo or FtpErrorKind.Truncated or FtpErrorKind.Security or FtpErrorKind.Timeout })
-            {
-                await AbortTransferAsync(transfer).ConfigureAwait(false);
-                throw;
+                }, ct).ConfigureAwait(false);
             }
             finally
             {
                 ArrayPool<byte>.Shared.Return(buffer);
-                transfer.Dispose();
             }
             reporter.Complete(offset + total, clock.Elapsed);
             return total;
