@@ -1,0 +1,199 @@
+using System.Collections.Concurrent;
+using SecureFtp.Security;
+using SecureFtp.Tests.Infrastructure;
+using SecureFtp.Tests.Rfc2228;
+using SecureFtp.Trust;
+using Xunit;
+
+namespace SecureFtp.Tests.Mitm;
+
+/// <summary>Issue 6's man in the middle between <see cref="FtpClient"/> and a real vsftpd with explicit TLS: it strips
+/// AUTH, shows its own certificate, or refuses PROT P; each policy reacts as the issue says, and no credential
+/// crosses in cleartext where the policy forbids it.</summary>
+public sealed class TlsVsftpdMitmTests(VsftpdFixture server) : IClassFixture<VsftpdFixture>, IDisposable
+{
+    private readonly string _trustStore = Directory.CreateTempSubdirectory("mitm-trust-").FullName;
+
+    public void Dispose() => Directory.Delete(_trustStore, true);
+
+    /// <summary>The fixture's options aimed at <paramref name="proxyPort"/>: TLS only, the real certificate pinned,
+    /// an empty trust store of this test's own.</summary>
+    private FtpClientOptions OptionsThrough(int proxyPort)
+    {
+        var options = server.ClientOptions(server.Host);
+        options.Port = proxyPort;
+        options.TrustStorePath = _trustStore;
+        return options;
+    }
+
+    /// <summary>The proxy that strips AUTH: it answers 500 to every AUTH itself and never forwards it, and keeps
+    /// every command the client sent to it.</summary>
+    private TamperingProxy AuthStrippingProxy(ConcurrentQueue<string> commandsFromClient) => new(server.Port, async (fromClient, line, wire) =>
+    {
+        if (!fromClient) return false;
+        commandsFromClient.Enqueue(line);
+        if (!line.StartsWith("AUTH ", StringComparison.OrdinalIgnoreCase)) return false;
+        await wire.ToClient("500 AUTH not understood.");
+        return true;
+    });
+
+    /// <summary>Stripped AUTH without a pin or a stored key: the fallback policy alone decides.</summary>
+    private FtpClientOptions UnpinnedOptionsThrough(int proxyPort, FallbackPolicy policy, List<string> warnings)
+    {
+        var options = OptionsThrough(proxyPort);
+        options.PinnedFingerprints.Clear();
+        options.DataProtection = null;
+        options.FallbackPolicy = policy;
+        options.Warning = warnings.Add;
+        return options;
+    }
+
+    [SkippableFact]
+    public async Task Stripped_AUTH_under_Refuse_stops_before_any_credential_crosses_the_client_leg()
+    {
+        server.Require();
+        var commands = new ConcurrentQueue<string>();
+        await using var proxy = AuthStrippingProxy(commands);
+        using var capture = await PacketCapture.StartAsync($"tcp port {proxy.Port}");
+        var warnings = new List<string>();
+
+        var e = await Assert.ThrowsAsync<FtpException>(() => FtpClient.ConnectAsync(UnpinnedOptionsThrough(proxy.Port, FallbackPolicy.Refuse, warnings)));
+
+        Assert.Equal(("SecurityNotAvailable", FtpErrorKind.Policy), (e.ErrorId, e.Kind));
+        Assert.Contains("No credential was sent", e.Message);
+        byte[] wire = await capture.StopAsync();
+        Assert.True(PacketCapture.Contains(wire, "AUTH TLS"), "the capture must hold the client's AUTH, or it proves nothing: " + capture.Messages);
+        Assert.False(PacketCapture.Contains(wire, "USER "), "USER crossed the client leg");
+        Assert.False(PacketCapture.Contains(wire, "PASS "), "PASS crossed the client leg");
+        Assert.False(PacketCapture.Contains(wire, server.Password), "the password crossed the client leg");
+        Assert.DoesNotContain(commands, c => c.StartsWith("USER") || c.StartsWith("PASS"));
+        Assert.Empty(warnings);
+    }
+
+    [SkippableFact]
+    public async Task Stripped_AUTH_under_Warn_warns_and_goes_on_in_cleartext()
+    {
+        server.Require();
+        var commands = new ConcurrentQueue<string>();
+        await using var proxy = AuthStrippingProxy(commands);
+        var warnings = new List<string>();
+
+        // The client goes on; what stops the session is vsftpd's own force_local_logins_ssl (530 to USER).
+        var e = await Assert.ThrowsAsync<FtpException>(() => FtpClient.ConnectAsync(UnpinnedOptionsThrough(proxy.Port, FallbackPolicy.Warn, warnings)));
+
+        Assert.Single(warnings);
+        Assert.Contains("CLEARTEXT", warnings[0]);
+        Assert.Contains(commands, c => c.StartsWith("USER "));
+        Assert.Equal("LoginRefused", e.ErrorId);
+        Assert.Contains("may require a secure connection", e.Message);
+    }
+
+    [SkippableFact]
+    public async Task Stripped_AUTH_under_Allow_goes_on_quietly()
+    {
+        server.Require();
+        var commands = new ConcurrentQueue<string>();
+        await using var proxy = AuthStrippingProxy(commands);
+        var warnings = new List<string>();
+
+        var e = await Assert.ThrowsAsync<FtpException>(() => FtpClient.ConnectAsync(UnpinnedOptionsThrough(proxy.Port, FallbackPolicy.Allow, warnings)));
+
+        Assert.Empty(warnings);
+        Assert.Contains(commands, c => c.StartsWith("USER "));
+        Assert.Equal("LoginRefused", e.ErrorId);
+    }
+
+    [SkippableTheory]
+    [InlineData(FallbackPolicy.Refuse)]
+    [InlineData(FallbackPolicy.Warn)]
+    [InlineData(FallbackPolicy.Allow)]
+    public async Task Stripped_AUTH_for_a_host_with_a_stored_key_is_refused_whatever_the_policy(FallbackPolicy policy)
+    {
+        server.Require();
+        var commands = new ConcurrentQueue<string>();
+        await using var proxy = AuthStrippingProxy(commands);
+        var warnings = new List<string>();
+        var options = UnpinnedOptionsThrough(proxy.Port, policy, warnings);
+        new FileTrustStore(_trustStore).Add(TrustedKey.FromPublicKey(options.Host, proxy.Port, "TLS", server.Certificates.Server.PublicKey.ExportSubjectPublicKeyInfo(), null, "OutOfBand"));
+
+        var e = await Assert.ThrowsAsync<FtpException>(() => FtpClient.ConnectAsync(options));
+
+        Assert.Equal(("CoercedFallbackRefused", FtpErrorKind.Policy), (e.ErrorId, e.Kind));
+        Assert.Contains(_trustStore, e.Message);
+        Assert.Empty(warnings);
+        Assert.DoesNotContain(commands, c => c.StartsWith("USER") || c.StartsWith("PASS"));
+    }
+
+    [SkippableTheory]
+    [InlineData(FallbackPolicy.Refuse)]
+    [InlineData(FallbackPolicy.Allow)]
+    public async Task Stripped_AUTH_for_a_pinned_host_is_refused_whatever_the_policy(FallbackPolicy policy)
+    {
+        server.Require();
+        var commands = new ConcurrentQueue<string>();
+        await using var proxy = AuthStrippingProxy(commands);
+        var options = OptionsThrough(proxy.Port); // the fixture pins the real certificate
+        options.DataProtection = null;
+        options.FallbackPolicy = policy;
+
+        var e = await Assert.ThrowsAsync<FtpException>(() => FtpClient.ConnectAsync(options));
+
+        Assert.Equal(("CoercedFallbackRefused", FtpErrorKind.Policy), (e.ErrorId, e.Kind));
+        Assert.DoesNotContain(commands, c => c.StartsWith("USER") || c.StartsWith("PASS"));
+    }
+
+    [SkippableTheory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task A_swapped_certificate_is_rejected_naming_host_and_fingerprint_and_nothing_is_sent_after(bool pinned)
+    {
+        server.Require();
+        using var attacker = TlsInterceptingProxy.AttackerCertificate();
+        await using var proxy = new TlsInterceptingProxy(server.Port, attacker);
+        var options = OptionsThrough(proxy.Port);
+        if (!pinned) options.PinnedFingerprints.Clear(); // chain and name validation decide
+
+        var e = await Assert.ThrowsAsync<FtpException>(() => FtpClient.ConnectAsync(options));
+
+        Assert.Equal(("CertificateRejected", FtpErrorKind.Security), (e.ErrorId, e.Kind));
+        Assert.Contains(options.Host, e.Message);
+        Assert.Contains(attacker.GetCertHashString(System.Security.Cryptography.HashAlgorithmName.SHA256), e.Message.Replace(":", ""), StringComparison.OrdinalIgnoreCase);
+        await proxy.Finished.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Empty(proxy.CommandsAfterTls);
+    }
+
+    [SkippableFact]
+    public async Task The_intercepting_proxy_relays_a_whole_session_when_it_shows_the_real_certificate()
+    {
+        // The control for the test above: with the certificate the client expects, the same proxy is invisible.
+        server.Require();
+        await using var proxy = new TlsInterceptingProxy(server.Port, server.Certificates.Server);
+        using (var client = await FtpClient.ConnectAsync(OptionsThrough(proxy.Port)))
+        {
+            Assert.Equal(DataProtectionLevel.Private, client.DataProtection);
+            Assert.NotNull(await client.GetWorkingDirectoryAsync());
+        }
+        Assert.Contains(proxy.CommandsAfterTls, c => c.StartsWith("PASS "));
+    }
+
+    [SkippableTheory]
+    [InlineData("534 Request denied for policy reasons.")]
+    [InlineData("536 Requested PROT level not supported by mechanism.")]
+    [InlineData("521 Data connection cannot be opened with this PROT setting.")]
+    public async Task PROT_P_refused_in_transit_fails_the_connection_saying_which_policy_was_not_met(string refusal)
+    {
+        // A middlebox the client trusts (it holds the pinned certificate's key) refuses PROT P in the server's name.
+        server.Require();
+        await using var proxy = new TlsInterceptingProxy(server.Port, server.Certificates.Server,
+            command => command.StartsWith("PROT P", StringComparison.OrdinalIgnoreCase) ? refusal : null);
+        var options = OptionsThrough(proxy.Port);
+        options.DataProtection = DataProtectionLevel.Private;
+
+        var e = await Assert.ThrowsAsync<FtpException>(() => FtpClient.ConnectAsync(options));
+
+        Assert.Equal(("DataProtectionRefused", FtpErrorKind.Policy), (e.ErrorId, e.Kind));
+        Assert.Contains("PROT P", e.Message);
+        Assert.Contains(refusal.Substring(0, 3), e.Message);
+        Assert.Contains("protection level was not met", e.Message);
+    }
+}
