@@ -53,7 +53,7 @@ internal sealed class PngLineChart
         foreach (var (x, y) in points)
         {
             chart.Fill(PlotX(x) - 3, PlotY(y) - 3, 7, 7, Line);
-            string value = y.ToString("0", CultureInfo.InvariantCulture);
+            string value = y.ToString(y < 100 ? "0.0" : "0", CultureInfo.InvariantCulture);
             chart.Text(PlotX(x) - TextWidth(value) / 2, PlotY(y) - 20, value);
         }
         return chart.Encode();
@@ -113,7 +113,9 @@ internal sealed class PngLineChart
         ['M'] = "#.# ### ### #.# #.#", ['P'] = "##. #.# ##. #.. #..", ['S'] = ".## #.. .#. ..# ##.", ['T'] = "### .#. .#. .#. .#.",
         ['X'] = "#.# #.# .#. #.# #.#", ['Z'] = "### ..# .#. #.. ###", ['/'] = "..# ..# .#. #.. #..", ['-'] = "... ... ### ... ...",
         ['.'] = "... ... ... ... .#.", [' '] = "... ... ... ... ...", ['('] = ".#. #.. #.. #.. .#.", [')'] = ".#. ..# ..# ..# .#.",
-        ['?'] = "### ..# .#. ... .#.",
+        ['?'] = "### ..# .#. ... .#.", ['D'] = "##. #.# #.# #.# ##.", ['G'] = ".## #.. #.# #.# .##", ['H'] = "#.# #.# ### #.# #.#",
+        ['L'] = "#.. #.. #.. #.. ###", ['N'] = "##. #.# #.# #.# #.#", ['O'] = ".#. #.# #.# #.# .#.", ['R'] = "##. #.# ##. #.# #.#",
+        ['U'] = "#.# #.# #.# #.# ###", ['W'] = "#.# #.# ### ### #.#",
     };
 
     private byte[] Encode()
