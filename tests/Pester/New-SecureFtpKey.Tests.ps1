@@ -12,4 +12,25 @@ Describe 'New-SecureFtpKey' {
         New-SecureFtpKey -Type Client -Path TestDrive:/client.key -Bits 1024 -ErrorVariable failure -ErrorAction SilentlyContinue
         $failure[0].CategoryInfo.Category | Should -Be 'ResourceExists'
     }
+
+    It 'accepts the issue names SafeTpServer and SafeTpClient' {
+        (New-SecureFtpKey -Type SafeTpServer -Path TestDrive:/named-server.key -Bits 1024).Type | Should -Be 'SafeTpServer'
+        (New-SecureFtpKey -Type SafeTpClient -Path TestDrive:/named-client.key -Bits 1024).Type | Should -Be 'SafeTpClient'
+    }
+
+    It 'issues KEA credentials from one site CA made beside them' {
+        $server = New-SecureFtpKey -Type Kea -Path TestDrive:/kea/server.pem -Brand 'CN=ftp.test'
+        $alice = New-SecureFtpKey -Type Kea -Path TestDrive:/kea/alice.pem -Brand alice
+        $alice.Brand | Should -Be 'CN=alice'
+        $alice.CertificateAuthorityPath | Should -Be $server.CertificateAuthorityPath
+        Test-Path $server.IssuerCertificatePath | Should -BeTrue
+        Get-Content -Raw $alice.PublicKeyPath | Should -Not -Match 'PRIVATE KEY'
+    }
+
+    It 'writes a TLS certificate that Start-SecureFtpServer serves' {
+        $tls = New-SecureFtpKey -Type TlsCertificate -Path TestDrive:/tls.pem
+        $server = Start-SecureFtpServer -Root TestDrive:/ -Certificate $tls.Path
+        $server.CertificateThumbprint | Should -Be ($tls.Fingerprint -replace ':', '')
+        $server | Stop-SecureFtpServer
+    }
 }

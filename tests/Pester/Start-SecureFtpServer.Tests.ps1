@@ -23,4 +23,16 @@ Describe 'Start-SecureFtpServer' {
         $failure[0].CategoryInfo.Category | Should -Be 'SecurityError'
         $server | Stop-SecureFtpServer
     }
+
+    It 'offers TLS, X-SafeTP1 and KEA-SKIPJACK together' {
+        $serverKey = New-SecureFtpKey -Type SafeTpServer -Path TestDrive:/keys/server.key -Bits 1024
+        $kea = New-SecureFtpKey -Type Kea -Path TestDrive:/keys/server.pem -Brand 'CN=ftp.test'
+        $alice = New-SecureFtpKey -Type Kea -Path TestDrive:/keys/alice.pem -Brand alice
+        $server = Start-SecureFtpServer -Root TestDrive:/ -Credential $credential -ServerKey $serverKey.Path -KeaCredential $kea.Path -KeaUserMap @{ 'CN=alice' = 'demo' } -Mechanism TLS, X-SafeTP1, KEA-SKIPJACK
+        $session = Connect-SecureFtp 127.0.0.1 -Port $server.Port -Credential $credential -Mechanism KeaSkipjack -KeaCredential $alice.Path
+        $session.Mechanism | Should -Be 'KEA-SKIPJACK'
+        (Get-FtpChildItem -Session $session).Name | Should -Contain 'served.txt'
+        $session | Disconnect-SecureFtp
+        $server | Stop-SecureFtpServer
+    }
 }

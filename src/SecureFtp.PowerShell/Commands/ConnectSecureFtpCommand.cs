@@ -57,11 +57,15 @@ namespace SecureFtp.PowerShell.Commands
         [Parameter]
         public SwitchParameter ErrorOnUntrusted { get; set; }
 
+        /// <summary>The X-SafeTP1 client key (New-SecureFtpKey -Type SafeTpClient); unset: the profile key, made on first use.</summary>
         [Parameter]
-        public string? ClientKeyPath { get; set; }
+        [Alias("ClientKeyPath")]
+        public string? ClientKey { get; set; }
 
+        /// <summary>The KEA-SKIPJACK client certificate and key (New-SecureFtpKey -Type Kea).</summary>
         [Parameter]
-        public string? KeaCredentialPath { get; set; }
+        [Alias("KeaCredentialPath")]
+        public string? KeaCredential { get; set; }
 
         [Parameter]
         public string[]? PreAuthCommand { get; set; }
@@ -102,8 +106,8 @@ namespace SecureFtp.PowerShell.Commands
                 TrustStorePath = TrustStorePath is null ? null : LocalPath(TrustStorePath),
                 AcceptNewKey = AcceptKey,
                 ErrorOnUntrusted = ErrorOnUntrusted,
-                ClientKeyPath = ClientKeyPath is null ? null : LocalPath(ClientKeyPath),
-                KeaCredentialPath = KeaCredentialPath is null ? null : LocalPath(KeaCredentialPath),
+                ClientKeyPath = ClientKey is null ? null : LocalPath(ClientKey),
+                KeaCredentialPath = KeaCredential is null ? null : LocalPath(KeaCredential),
                 PreAuthCommands = (PreAuthCommand ?? Array.Empty<string>()).ToList(),
                 Warning = sink.Warning,
                 Verbose = sink.Verbose,

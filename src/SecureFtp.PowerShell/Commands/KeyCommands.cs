@@ -1,14 +1,20 @@
 using System;
 using System.IO;
 using System.Management.Automation;
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
+using SecureFtp.Security.Kea;
 using SecureFtp.Security.SafeTp;
+using SecureFtp.Server;
+using SecureFtp.Trust;
 
 namespace SecureFtp.PowerShell.Commands
 {
     /// <summary>What New-SecureFtpKey made.</summary>
     public sealed class SecureFtpKeyInfo
     {
-        internal SecureFtpKeyInfo(string type, string path, string? publicKeyPath, int bits, string? fingerprint, string? brand)
+        internal SecureFtpKeyInfo(string type, string path, string? publicKeyPath, int bits, string? fingerprint, string? brand,
+            string? certificateAuthorityPath = null, string? issuerCertificatePath = null)
         {
             Type = type;
             Path = path;
@@ -16,43 +22,76 @@ namespace SecureFtp.PowerShell.Commands
             Bits = bits;
             Fingerprint = fingerprint;
             Brand = brand;
+            CertificateAuthorityPath = certificateAuthorityPath;
+            IssuerCertificatePath = issuerCertificatePath;
         }
 
-        /// <summary>"Client" or "Server".</summary>
+        /// <summary>"SafeTpClient", "SafeTpServer", "Kea" or "TlsCertificate".</summary>
         public string Type { get; }
+
+        /// <summary>The private file: the key, the KEA credential (certificate, issuer and key) or the TLS certificate with its key.</summary>
         public string Path { get; }
 
-        /// <summary>Server keys: the exported public key (with its brand) to hand to users for Add-FtpTrustedKey.</summary>
+        /// <summary>The public half to hand to the other side: the SafeTP server key with its brand (for Add-FtpTrustedKey),
+        /// or the KEA certificate alone.</summary>
         public string? PublicKeyPath { get; }
         public int Bits { get; }
 
-        /// <summary>Server keys: the SHA-256 fingerprint users compare with what Connect-SecureFtp shows.</summary>
+        /// <summary>The SHA-256 fingerprint users compare with what Connect-SecureFtp shows (SafeTP server keys, KEA
+        /// certificates, TLS certificates: the form -CertificateThumbprint accepts).</summary>
         public string? Fingerprint { get; }
+
+        /// <summary>The SafeTP server brand, the KEA certificate's subject, or the TLS certificate's host name.</summary>
         public string? Brand { get; }
+
+        /// <summary>KEA: the site CA file (certificate and private key) that issued the certificate; keep it off the server.</summary>
+        public string? CertificateAuthorityPath { get; }
+
+        /// <summary>KEA: the CA certificate alone, for Start-SecureFtpServer -KeaIssuer.</summary>
+        public string? IssuerCertificatePath { get; }
     }
 
-    public enum SecureFtpKeyType { Client, Server }
+    /// <summary>The kinds of key New-SecureFtpKey makes. Client and Server are the earlier names of the SafeTP keys.</summary>
+    public enum SecureFtpKeyType
+    {
+        SafeTpServer,
+        SafeTpClient,
+        Kea,
+        TlsCertificate,
+        Server = SafeTpServer,
+        Client = SafeTpClient,
+    }
 
-    /// <summary>New-SecureFtpKey: makes an X-SafeTP1 key pair (seed 000 s.5): a client key, or a branded server key
-    /// with its public half exported for out-of-band distribution.</summary>
+    /// <summary>New-SecureFtpKey: makes the keys of every mechanism the module speaks. X-SafeTP1 (seed 000 s.5): a client
+    /// key, or a branded server key with its public half exported for out-of-band distribution. KEA-SKIPJACK (RFC 2773):
+    /// a key pair and certificate issued by a small site CA. TLS: a self-signed certificate and its key.</summary>
     [Cmdlet(VerbsCommon.New, "SecureFtpKey", SupportsShouldProcess = true)]
     [OutputType(typeof(SecureFtpKeyInfo))]
     public sealed class NewSecureFtpKeyCommand : SecureFtpCmdlet
     {
+        /// <summary>The file name, beside the new KEA credential, of the site CA made when -CertificateAuthority is not given.</summary>
+        internal const string DefaultCaFileName = "kea-ca.pem";
+
         [Parameter(Mandatory = true, Position = 0)]
         public SecureFtpKeyType Type { get; set; }
 
-        /// <summary>The private key file. Client keys default to the profile key Connect-SecureFtp uses.</summary>
+        /// <summary>The private file. SafeTP client keys default to the profile key Connect-SecureFtp uses.</summary>
         [Parameter(Position = 1)]
         public string? Path { get; set; }
 
-        /// <summary>Server keys: where to write the public key. Defaults to Path with ".pub" added.</summary>
+        /// <summary>SafeTP server keys and KEA: where to write the public half. Defaults to Path with ".pub" (SafeTP) or ".crt" (KEA) added.</summary>
         [Parameter]
         public string? PublicKeyPath { get; set; }
 
-        /// <summary>Server keys: the brand users see when they first connect (seed 000 s.5.7).</summary>
+        /// <summary>The SafeTP server brand users see when they first connect (seed 000 s.5.7), the KEA certificate's
+        /// subject, or the TLS certificate's host name.</summary>
         [Parameter]
-        public string Brand { get; set; } = Environment.MachineName;
+        public string? Brand { get; set; }
+
+        /// <summary>KEA: the site CA file that issues the certificate; made there when it does not exist yet.
+        /// Defaults to kea-ca.pem beside -Path.</summary>
+        [Parameter]
+        public string? CertificateAuthority { get; set; }
 
         [Parameter]
         [ValidateSet("1024", "2048", "3072")]
@@ -63,33 +102,121 @@ namespace SecureFtp.PowerShell.Commands
 
         protected override void EndProcessing()
         {
-            string path = Path != null ? LocalPath(Path) : Type == SecureFtpKeyType.Client ? SafeTpKeys.DefaultClientKeyPath
-                : throw new PSArgumentException("A server key needs -Path.", nameof(Path));
+            string path = Path != null ? LocalPath(Path) : Type == SecureFtpKeyType.SafeTpClient ? SafeTpKeys.DefaultClientKeyPath
+                : throw new PSArgumentException($"A {Type} key needs -Path.", nameof(Path));
+            if (Bits > 0 && (Type == SecureFtpKeyType.Kea || Type == SecureFtpKeyType.TlsCertificate))
+                throw new PSArgumentException("-Bits applies to X-SafeTP1 keys only: KEA keys use the CA's domain, TLS certificates RSA 2048.", nameof(Bits));
             try
             {
                 if (File.Exists(path) && !Force)
                     throw new FtpException(FtpErrorKind.AlreadyExists, "KeyFileExists", $"The key file {path} exists; use -Force to replace it.");
-                if (!ShouldProcess(path, $"Create an X-SafeTP1 {Type.ToString().ToLowerInvariant()} key")) return;
+                if (!ShouldProcess(path, $"Create a {Type} key")) return;
                 Directory.CreateDirectory(System.IO.Path.GetDirectoryName(path)!);
-                if (Type == SecureFtpKeyType.Client)
+                WriteObject(Type switch
                 {
-                    var key = Run(_ => System.Threading.Tasks.Task.Run(() => SafeTpKeys.GenerateClientKey(Bits > 0 ? Bits : 2048)));
-                    SafeTpKeys.Save(key, path);
-                    WriteObject(new SecureFtpKeyInfo("Client", path, null, key.Bits, null, null));
-                }
-                else
-                {
-                    var key = Run(_ => System.Threading.Tasks.Task.Run(() => SafeTpKeys.GenerateServerKey(Brand, Bits > 0 ? Bits : 1024)));
-                    string publicPath = PublicKeyPath != null ? LocalPath(PublicKeyPath) : path + ".pub";
-                    SafeTpKeys.Save(key, path);
-                    File.WriteAllText(publicPath, SafeTpKeys.ExportServerPublicKey(key));
-                    WriteObject(new SecureFtpKeyInfo("Server", path, publicPath, key.Bits, key.Fingerprint, key.Brand));
-                }
+                    SecureFtpKeyType.SafeTpClient => NewSafeTpClientKey(path),
+                    SecureFtpKeyType.SafeTpServer => NewSafeTpServerKey(path),
+                    SecureFtpKeyType.Kea => NewKeaCredential(path),
+                    _ => NewTlsCertificate(path),
+                });
             }
             catch (Exception e) when (ErrorRecords.IsReportable(e))
             {
                 WriteFailure(e, path);
             }
+        }
+
+        private SecureFtpKeyInfo NewSafeTpClientKey(string path)
+        {
+            var key = Run(_ => System.Threading.Tasks.Task.Run(() => SafeTpKeys.GenerateClientKey(Bits > 0 ? Bits : 2048)));
+            SafeTpKeys.Save(key, path);
+            return new SecureFtpKeyInfo("SafeTpClient", path, null, key.Bits, null, null);
+        }
+
+        private SecureFtpKeyInfo NewSafeTpServerKey(string path)
+        {
+            string brand = Brand ?? Environment.MachineName;
+            var key = Run(_ => System.Threading.Tasks.Task.Run(() => SafeTpKeys.GenerateServerKey(brand, Bits > 0 ? Bits : 1024)));
+            string publicPath = PublicKeyPath != null ? LocalPath(PublicKeyPath) : path + ".pub";
+            SafeTpKeys.Save(key, path);
+            File.WriteAllText(publicPath, SafeTpKeys.ExportServerPublicKey(key));
+            return new SecureFtpKeyInfo("SafeTpServer", path, publicPath, key.Bits, key.Fingerprint, key.Brand);
+        }
+
+        /// <summary>Issues from the named (or default) site CA, making the CA first when its file does not exist, so that
+        /// a server's and its users' credentials made in one folder share one issuer.</summary>
+        private SecureFtpKeyInfo NewKeaCredential(string path)
+        {
+            string caPath = CertificateAuthority != null ? LocalPath(CertificateAuthority)
+                : System.IO.Path.Combine(System.IO.Path.GetDirectoryName(path)!, DefaultCaFileName);
+            if (string.Equals(System.IO.Path.GetFullPath(caPath), System.IO.Path.GetFullPath(path), StringComparison.Ordinal))
+                throw new PSArgumentException($"The KEA credential and its CA cannot share the file {path}.", nameof(CertificateAuthority));
+            string caCertificatePath = System.IO.Path.ChangeExtension(caPath, ".crt");
+            var ca = Run(_ => System.Threading.Tasks.Task.Run(() =>
+            {
+                if (File.Exists(caPath)) return KeaCertificateAuthority.Load(caPath);
+                // A tag makes each CA's name its own: a client looks its issuer up by name, so two CAs of one name would
+                // make the other's certificates look forged.
+                string tag = Guid.NewGuid().ToString("N").Substring(0, 8);
+                var created = KeaCertificateAuthority.Create($"CN={Environment.MachineName} SecureFtp KEA CA {tag}");
+                Directory.CreateDirectory(System.IO.Path.GetDirectoryName(caPath)!);
+                created.Save(caPath);
+                return created;
+            }));
+            ca.Issuer.Save(caCertificatePath);
+            string subject = Brand ?? Environment.MachineName;
+            var credential = Run(_ => System.Threading.Tasks.Task.Run(() => ca.Issue(subject)));
+            string publicPath = PublicKeyPath != null ? LocalPath(PublicKeyPath) : path + ".crt";
+            credential.Save(path);
+            credential.SaveCertificate(publicPath);
+            return new SecureFtpKeyInfo("Kea", path, publicPath, 1024, credential.Fingerprint, credential.Subject, caPath, caCertificatePath);
+        }
+
+        /// <summary>A .pfx or .p12 path gets PKCS#12 (no password: the file is owner-only); any other path PEM, the
+        /// certificate then the PKCS#8 key. Start-SecureFtpServer -Certificate reads both.</summary>
+        private SecureFtpKeyInfo NewTlsCertificate(string path)
+        {
+            string hostName = Brand ?? "localhost";
+            using var certificate = Run(_ => System.Threading.Tasks.Task.Run(() => SecureFtpServer.CreateSelfSignedCertificate(hostName)));
+            WriteOwnerOnly(path, IsPkcs12Path(path) ? certificate.Export(X509ContentType.Pkcs12) : Encoding.ASCII.GetBytes(ToPem(certificate)));
+            return new SecureFtpKeyInfo("TlsCertificate", path, null, 2048, KeyFingerprint.Compute(certificate.RawData), hostName);
+        }
+
+        internal static bool IsPkcs12Path(string path)
+        {
+            string extension = System.IO.Path.GetExtension(path);
+            return extension.Equals(".pfx", StringComparison.OrdinalIgnoreCase) || extension.Equals(".p12", StringComparison.OrdinalIgnoreCase);
+        }
+
+        private static string ToPem(X509Certificate2 certificate)
+        {
+#if NET8_0_OR_GREATER
+            using var key = certificate.GetRSAPrivateKey()!;
+            return certificate.ExportCertificatePem() + "\n" + key.ExportPkcs8PrivateKeyPem() + "\n";
+#else
+            throw new FtpException(FtpErrorKind.NotSupported, "PemNotSupported",
+                "Windows PowerShell 5.1 cannot write a PEM private key: give -Path a .pfx name.");
+#endif
+        }
+
+        /// <summary>Private keys are created readable by the owner only (0600 on Unix) before anything is written.</summary>
+        private static void WriteOwnerOnly(string path, byte[] bytes)
+        {
+#if NET8_0_OR_GREATER
+            if (!OperatingSystem.IsWindows())
+            {
+                if (File.Exists(path)) File.Delete(path);
+                using var stream = new FileStream(path, new FileStreamOptions
+                {
+                    Mode = FileMode.CreateNew,
+                    Access = FileAccess.Write,
+                    UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
+                });
+                stream.Write(bytes, 0, bytes.Length);
+                return;
+            }
+#endif
+            File.WriteAllBytes(path, bytes);
         }
     }
 }

@@ -1,8 +1,12 @@
 using System;
+using System.Collections;
+using System.Collections.Generic;
+using System.IO;
 using System.Linq;
 using System.Management.Automation;
 using System.Net;
 using System.Security.Cryptography.X509Certificates;
+using SecureFtp.Security.Kea;
 using SecureFtp.Security.SafeTp;
 using SecureFtp.Server;
 
@@ -41,16 +45,34 @@ namespace SecureFtp.PowerShell.Commands
         [Parameter(ParameterSetName = RootSet)]
         public SwitchParameter AllowAnonymous { get; set; }
 
-        /// <summary>The TLS certificate; without one a self-signed certificate for localhost is made.</summary>
+        /// <summary>The TLS certificate, as an object or a file (PFX without password, or PEM with the key: New-SecureFtpKey
+        /// -Type TlsCertificate); without one a self-signed certificate for localhost is made.</summary>
         [Parameter]
+        [CertificateFileTransformation]
         public X509Certificate2? Certificate { get; set; }
 
+        /// <summary>The AUTH mechanisms offered, in FEAT order, by AUTH name or by Connect-SecureFtp's name (SafeTp,
+        /// KeaSkipjack). Unset: TLS and SSL, plus X-SafeTP1 and KEA-SKIPJACK when their keys are given.</summary>
         [Parameter]
+        [ArgumentCompleter(typeof(ServerMechanismCompleter))]
         public string[] Mechanism { get; set; } = { "TLS", "SSL" };
 
-        /// <summary>Also offers X-SafeTP1 with this server key (New-SecureFtpKey -Type Server).</summary>
+        /// <summary>Also offers X-SafeTP1 with this server key (New-SecureFtpKey -Type SafeTpServer).</summary>
         [Parameter]
-        public string? SafeTpKeyPath { get; set; }
+        [Alias("SafeTpKeyPath")]
+        public string? ServerKey { get; set; }
+
+        /// <summary>Also offers KEA-SKIPJACK with this server credential (New-SecureFtpKey -Type Kea).</summary>
+        [Parameter]
+        public string? KeaCredential { get; set; }
+
+        /// <summary>CA certificates whose KEA client certificates are accepted, beside the CA of -KeaCredential.</summary>
+        [Parameter]
+        public string[]? KeaIssuer { get; set; }
+
+        /// <summary>KEA client certificate (subject DN, CN, or SHA-256 fingerprint) to the user name or names it may log in as ("*": any).</summary>
+        [Parameter]
+        public Hashtable? KeaUserMap { get; set; }
 
         [Parameter]
         public SwitchParameter AllowInsecure { get; set; }
@@ -70,14 +92,20 @@ namespace SecureFtp.PowerShell.Commands
                 Users = (Credential ?? Array.Empty<PSCredential>()).Select(c => c.GetNetworkCredential()).ToList(),
                 AllowAnonymous = AllowAnonymous,
                 Certificate = Certificate ?? SecureFtpServer.CreateSelfSignedCertificate(),
-                Mechanisms = Mechanism.ToList(),
+                Mechanisms = Mechanism.Select(ServerMechanismCompleter.ToAuthName).ToList(),
                 AllowInsecure = AllowInsecure,
                 RequireProtectedData = RequireProtectedData,
             };
             SecureFtpServer? server = null;
             try
             {
-                if (SafeTpKeyPath != null) options.AddSafeTp(SafeTpKeys.LoadServerKey(LocalPath(SafeTpKeyPath)));
+                if (ServerKey != null) options.AddSafeTp(SafeTpKeys.LoadServerKey(LocalPath(ServerKey)));
+                if (KeaCredential != null) options.AddKea(KeaOptions());
+                else if (KeaIssuer != null || KeaUserMap != null)
+                    throw new PSArgumentException("-KeaIssuer and -KeaUserMap need -KeaCredential, the server's KEA certificate and key.", nameof(KeaCredential));
+                // An explicit list is what the user wants offered; a key alone adds its mechanism to the default list.
+                if (MyInvocation.BoundParameters.ContainsKey(nameof(Mechanism)))
+                    options.Mechanisms = Mechanism.Select(ServerMechanismCompleter.ToAuthName).ToList();
                 server = new SecureFtpServer(options);
                 Run(ct => server!.StartAsync(ct));
                 WriteObject(SessionRegistry.ForCurrentRunspace().AddServer(server));
@@ -88,6 +116,93 @@ namespace SecureFtp.PowerShell.Commands
                 ThrowTerminatingError(ErrorRecords.From(e, options.Root ?? options.Upstream));
             }
         }
+
+        private KeaServerOptions KeaOptions()
+        {
+            var kea = new KeaServerOptions(Security.Kea.KeaCredential.Load(LocalPath(KeaCredential!)));
+            foreach (var issuer in KeaIssuer ?? Array.Empty<string>()) kea.TrustedIssuers.Add(Security.Kea.KeaIssuer.Load(LocalPath(issuer)));
+            foreach (DictionaryEntry entry in KeaUserMap ?? new Hashtable())
+            {
+                string certificate = entry.Key?.ToString() ?? "";
+                var users = LanguagePrimitives.ConvertTo<string[]>(entry.Value);
+                if (users.Length == 0 || users.Any(string.IsNullOrEmpty))
+                    throw new PSArgumentException($"-KeaUserMap maps '{certificate}' to no user name.", nameof(KeaUserMap));
+                if (IsFingerprint(certificate)) kea.Users.MapFingerprint(certificate, users);
+                else kea.Users.MapSubject(certificate, users);
+            }
+            return kea;
+        }
+
+        /// <summary>A SHA-256 fingerprint: 64 hex digits, colons optional. Anything else is a subject (a DN, or a plain CN).</summary>
+        private static bool IsFingerprint(string text)
+        {
+            string hex = text.Replace(":", "");
+            return hex.Length == 64 && hex.All(Uri.IsHexDigit);
+        }
+    }
+
+    /// <summary>Lets -Certificate take a file path (string or FileInfo) as well as a certificate: PKCS#12 (.pfx, .p12)
+    /// without a password, or PEM holding the certificate and its private key.</summary>
+    internal sealed class CertificateFileTransformationAttribute : ArgumentTransformationAttribute
+    {
+        public override object? Transform(EngineIntrinsics engineIntrinsics, object? inputData)
+        {
+            object? value = inputData is PSObject wrapped ? wrapped.BaseObject : inputData;
+            string? path = value switch
+            {
+                string text => text,
+                FileInfo file => file.FullName,
+                _ => null,
+            };
+            if (path == null) return inputData;
+            path = engineIntrinsics.SessionState.Path.GetUnresolvedProviderPathFromPSPath(path);
+            try
+            {
+                return Load(path);
+            }
+            catch (Exception e) when (e is IOException || e is UnauthorizedAccessException || e is System.Security.Cryptography.CryptographicException || e is FtpException)
+            {
+                throw new ArgumentTransformationMetadataException($"Cannot read a certificate with its private key from {path}: {e.Message}", e);
+            }
+        }
+
+        private static X509Certificate2 Load(string path)
+        {
+            if (NewSecureFtpKeyCommand.IsPkcs12Path(path)) return new X509Certificate2(path, (string?)null, X509KeyStorageFlags.Exportable);
+#if NET8_0_OR_GREATER
+            // Through PKCS#12: a key read from PEM is ephemeral, which SslStream on Windows cannot use.
+            using var pem = X509Certificate2.CreateFromPemFile(path);
+            return new X509Certificate2(pem.Export(X509ContentType.Pkcs12), (string?)null, X509KeyStorageFlags.Exportable);
+#else
+            throw new FtpException(FtpErrorKind.NotSupported, "PemNotSupported", "Windows PowerShell 5.1 reads certificates from .pfx files only.");
+#endif
+        }
+    }
+
+    /// <summary>The server's mechanism names: AUTH names, and Connect-SecureFtp's names for the same mechanisms.</summary>
+    public sealed class ServerMechanismCompleter : IArgumentCompleter
+    {
+        private static readonly string[] AuthNames = { "TLS", "SSL", SafeTpMechanism.Name, KeaMechanism.Name };
+
+        private static readonly Dictionary<string, string> ClientNames = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase)
+        {
+            [nameof(FtpMechanism.Tls)] = "TLS",
+            [nameof(FtpMechanism.Ssl)] = "SSL",
+            [nameof(FtpMechanism.SafeTp)] = SafeTpMechanism.Name,
+            [nameof(FtpMechanism.KeaSkipjack)] = KeaMechanism.Name,
+        };
+
+        public static string ToAuthName(string name)
+        {
+            string trimmed = name.Trim();
+            if (ClientNames.TryGetValue(trimmed, out var authName)) return authName;
+            return AuthNames.FirstOrDefault(n => n.Equals(trimmed, StringComparison.OrdinalIgnoreCase)) ?? trimmed;
+        }
+
+        public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete,
+            System.Management.Automation.Language.CommandAst commandAst, IDictionary fakeBoundParameters) =>
+            AuthNames.Where(n => n.StartsWith(wordToComplete ?? "", StringComparison.OrdinalIgnoreCase))
+                .Select(n => new CompletionResult(n, n, CompletionResultType.ParameterValue, n));
     }
 
     /// <summary>Stop-SecureFtpServer: stops listening and closes the server's sessions.</summary>
