@@ -46,7 +46,7 @@ namespace SecureFtp.Security.Kea
         {
             if (string.IsNullOrEmpty(path))
                 throw new FtpException(FtpErrorKind.Policy, "KeaCredentialMissing",
-                    $"{Name} needs a KEA certificate and key: give one with -KeaCredentialPath (made by New-SecureFtpKey -Type Kea).");
+                    $"{Name} needs a KEA certificate and key: give one with -KeaCredential (made by New-SecureFtpKey -Type Kea).");
             return KeaCredential.Load(path!);
         }
     }
