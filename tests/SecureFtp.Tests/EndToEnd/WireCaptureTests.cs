@@ -15,6 +15,10 @@ public sealed class WireCaptureTests : IDisposable
 
     public void Dispose() => Directory.Delete(_work, recursive: true);
 
+    /// <summary>The embedded server's passive ports are ephemeral ones, so the capture cannot pick the session by port; it
+    /// picks it by an address of the loopback network that no other test uses (Linux routes all of 127/8 to lo).</summary>
+    private static readonly System.Net.IPAddress CapturedAddress = System.Net.IPAddress.Parse("127.0.0.2");
+
     /// <summary>16 samples of 32 bytes spread over the file; any one of them on the wire is a leak.</summary>
     private static List<byte[]> Samples(string path)
     {
@@ -27,14 +31,18 @@ public sealed class WireCaptureTests : IDisposable
     [InlineData(FtpMechanism.KeaSkipjack, "AUTH KEA-SKIPJACK")]
     public async Task ACapturedSessionShowsNeitherPasswordNorContents(FtpMechanism mechanism, string authLine)
     {
-        await using var server = await RunningServer.StartRootAsync(o => EndToEndKit.WithKea(EndToEndKit.WithSafeTp(o), RunningServer.UserName));
+        await using var server = await RunningServer.StartRootAsync(o =>
+        {
+            o.ListenAddress = CapturedAddress;
+            EndToEndKit.WithKea(EndToEndKit.WithSafeTp(o), RunningServer.UserName);
+        });
         server.CreateFile("secret.bin", 1_000_000);
         server.CreateFile("public.bin", 200_000);
         string secret = Path.Combine(_work, "secret.bin");
         var options = EndToEndKit.ClientOptions(mechanism, server.Port, RunningServer.UserName, RunningServer.Password);
+        options.Host = CapturedAddress.ToString();
 
-        // The embedded server's passive ports are the system's ephemeral ones: capture all TCP on loopback.
-        using var capture = await PacketCapture.StartAsync("tcp");
+        using var capture = await PacketCapture.StartAsync($"tcp and host {CapturedAddress}");
         using (var client = await FtpClient.ConnectAsync(options))
         {
             await client.DownloadFileAsync("secret.bin", secret);
