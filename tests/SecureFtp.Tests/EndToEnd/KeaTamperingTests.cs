@@ -59,6 +59,8 @@ public sealed class KeaTamperingTests : IAsyncLifetime
 
         var e = await Assert.ThrowsAsync<FtpException>(() => client.DeleteFileAsync("keep.bin"));
         Assert.Equal(FtpErrorKind.Security, e.Kind);
+        // The message says which mechanism refused the command and why (the server's 535 text is passed on).
+        Assert.Contains("KEA-SKIPJACK", e.Message);
         Assert.True(flipped);
         Assert.True(File.Exists(_server.LocalPath("keep.bin")), "the altered DELE was carried out");
         Assert.Equal(kept, EndToEndKit.Sha256Of(_server.LocalPath("keep.bin")));
@@ -84,6 +86,7 @@ public sealed class KeaTamperingTests : IAsyncLifetime
         // The server refused the replayed copy (535) and hung up: that is what the client's next command meets.
         var e = await Assert.ThrowsAsync<FtpException>(() => client.GetWorkingDirectoryAsync());
         Assert.True(e.Kind == FtpErrorKind.Security, $"{e.Kind} {e.ErrorId}: {e.Message}\nserver log:\n{_server.LogText}");
+        Assert.Contains("KEA-SKIPJACK", e.Message);
         await AssertSessionIsOverAsync(client);
     }
 
@@ -112,6 +115,8 @@ public sealed class KeaTamperingTests : IAsyncLifetime
         var e = await Assert.ThrowsAsync<FtpException>(() => client.DownloadAsync("small.bin", new MemoryStream()));
         Assert.True(reordered);
         Assert.True(e.Kind == FtpErrorKind.Security, $"{e.Kind} {e.ErrorId}: {e.Message}");
+        Assert.Contains(e.ErrorId, new[] { "KeaIcvMismatch", "KeaSequenceMismatch" });
+        Assert.StartsWith("KEA-SKIPJACK: ", e.Message);
         await AssertSessionIsOverAsync(client);
     }
 }
