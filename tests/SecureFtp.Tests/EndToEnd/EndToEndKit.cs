@@ -1,6 +1,5 @@
 using System.Net;
 using System.Security.Cryptography;
-using SecureFtp.Security.Kea;
 using SecureFtp.Security.SafeTp;
 using SecureFtp.Server;
 using SecureFtp.Tests.Kea;
