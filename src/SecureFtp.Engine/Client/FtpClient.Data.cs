@@ -21,8 +21,10 @@ namespace SecureFtp
         /// <summary>One open data transfer: the (possibly protected) stream and the command that started it.</summary>
         private sealed class DataTransfer : IDisposable
         {
-            public DataTransfer(string command, Socket? socket, Stream? stream) { Command = command; Socket = socket; Stream = stream; }
+            public DataTransfer(string command, Socket? socket, Stream? stream, FtpReply? preliminary = null) { Command = command; Socket = socket; Stream = stream; Preliminary = preliminary; }
             public string Command { get; }
+            /// <summary>The 1xx reply that opened the transfer.</summary>
+            public FtpReply? Preliminary { get; }
             public Socket? Socket { get; }
             /// <summary>Null when the server completed the command without sending data.</summary>
             public Stream? Stream { get; set; }
@@ -93,7 +95,7 @@ namespace SecureFtp
                         throw new FtpException(FtpErrorKind.Timeout, "DataTimeout", $"The protected data connection to {Options.Host} did not complete its handshake within {Options.DataTimeout.TotalSeconds:0} s.", inner: e);
                     }
                 }
-                var transfer = new DataTransfer(command, socket, stream);
+                var transfer = new DataTransfer(command, socket, stream, reply);
                 socket = null;
                 return transfer;
             }

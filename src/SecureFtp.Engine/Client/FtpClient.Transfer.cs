@@ -29,6 +29,7 @@ namespace SecureFtp
             FtpCommand.CheckArgument(remotePath, "remote path");
             await EnsureBinaryAsync(ct).ConfigureAwait(false);
             var transfer = await OpenDataTransferAsync("RETR " + remotePath, offset, ct).ConfigureAwait(false);
+            if (expectedLength == null && offset == 0) expectedLength = AnnouncedLength(transfer.Preliminary);
             long total = 0;
             var buffer = ArrayPool<byte>.Shared.Rent(TransferBufferSize);
             var clock = Stopwatch.StartNew();
@@ -64,6 +65,17 @@ namespace SecureFtp
                 throw new FtpException(FtpErrorKind.Truncated, "TransferTruncated",
                     $"The download of {remotePath} ended at byte {offset + total}, but the server said the file has {expected} bytes.");
             return total;
+        }
+
+        private static readonly System.Text.RegularExpressions.Regex AnnouncedBytes =
+            new System.Text.RegularExpressions.Regex(@"\((\d+) bytes\)", System.Text.RegularExpressions.RegexOptions.CultureInvariant);
+
+        /// <summary>The size a 150 reply announces, "(4096 bytes)" (vsftpd, proftpd, inetutils), as curl reads it:
+        /// the length check for servers without SIZE.</summary>
+        private static long? AnnouncedLength(FtpReply? preliminary)
+        {
+            var m = preliminary == null ? null : AnnouncedBytes.Match(preliminary.Message);
+            return m is { Success: true } && long.TryParse(m.Groups[1].Value, out long n) ? n : null;
         }
 
         /// <summary>A read on the data connection, with the data timeout per read.</summary>

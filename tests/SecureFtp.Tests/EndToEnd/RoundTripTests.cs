@@ -3,7 +3,6 @@ using SecureFtp.Tests.Server;
 using SecureFtp.Tests.Client;
 using Xunit;
 // The one ProxyInetutilsTests runs (systemd-socket-activate, the daemon's default authentication).
-using InetutilsFtpdFixture = SecureFtp.Tests.Server.InetutilsFtpdFixture;
 
 namespace SecureFtp.Tests.EndToEnd;
 
