@@ -44,4 +44,25 @@ public class ReinitializeTests
         Assert.Contains(trace.Skip(rein), l => l == "> PASS ****");
         Assert.DoesNotContain(trace, l => l.Contains(RunningServer.Password));
     }
+
+    [Fact]
+    public async Task CommandsTheUserChoosesGoBeforeAuth()
+    {
+        // RFC 4217 s.10.3: the user decides what is sent before AUTH (here NOOP and FEAT), and AUTH need not be first.
+        await using var server = await RunningServer.StartRootAsync();
+        var trace = new List<string>();
+        var options = new FtpClientOptions
+        {
+            Host = "127.0.0.1",
+            Port = server.Port,
+            Credential = new NetworkCredential(RunningServer.UserName, RunningServer.Password),
+            Mechanisms = new List<FtpMechanism> { FtpMechanism.Tls },
+            PreAuthCommands = { "NOOP", "FEAT" },
+            Trace = (sent, line) => { if (sent) lock (trace) trace.Add(line); },
+        };
+        options.PinnedFingerprints.Add(server.Server.Options.Certificate!.GetCertHashString(HashAlgorithmName.SHA256));
+        using var client = await FtpClient.ConnectAsync(options);
+        Assert.Equal(new[] { "NOOP", "FEAT", "AUTH TLS" }, trace.Take(3));
+        Assert.Equal("TLS", client.Security.Mechanism);
+    }
 }
