@@ -78,6 +78,7 @@ namespace SecureFtp.PowerShell.Commands
         public SwitchParameter AllowInsecure { get; set; }
 
         [Parameter]
+        [Alias("RequireSecure")]
         public SwitchParameter RequireProtectedData { get; set; }
 
         protected override void EndProcessing()
