@@ -6,13 +6,43 @@ using System.Management.Automation;
 
 namespace SecureFtp.PowerShell.Commands
 {
+    /// <summary>What Receive-FtpFile and Send-FtpFile share: -Resume, -Force, -PassThru, and one progress writer
+    /// for the whole pipeline (a bar per file under an overall bar), finished at the end.</summary>
+    public abstract class FtpTransferCmdlet : FtpSessionCmdlet
+    {
+        private TransferProgressWriter? _progress;
+
+        [Parameter]
+        public SwitchParameter Resume { get; set; }
+
+        [Parameter]
+        public SwitchParameter Force { get; set; }
+
+        [Parameter]
+        public SwitchParameter PassThru { get; set; }
+
+        /// <summary>The overall bar's activity, e.g. "Receiving files".</summary>
+        protected abstract string ProgressActivity { get; }
+
+        /// <summary>How many items -Path names when they do not come from the pipeline (the overall bar's total).</summary>
+        protected abstract int ArgumentCount { get; }
+
+        private protected TransferProgressWriter Progress => _progress!;
+
+        protected override void BeginProcessing()
+        {
+            _progress = new TransferProgressWriter(this, ProgressActivity, MyInvocation.ExpectingInput ? null : ArgumentCount);
+        }
+
+        protected override void EndProcessing() => _progress?.Finish();
+    }
+
     /// <summary>Receive-FtpFile: downloads remote files. A download is written under a temporary name and takes the
     /// final name only when complete and verified. Items from Get-FtpChildItem -Recurse keep their tree under -Destination.</summary>
     [Cmdlet(VerbsCommunications.Receive, "FtpFile", SupportsShouldProcess = true)]
     [OutputType(typeof(FileInfo))]
-    public sealed class ReceiveFtpFileCommand : FtpSessionCmdlet
+    public sealed class ReceiveFtpFileCommand : FtpTransferCmdlet
     {
-        private TransferProgressWriter? _progress;
 
         [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
         [Alias("FullName", "RemotePath")]
@@ -32,19 +62,8 @@ namespace SecureFtp.PowerShell.Commands
         [Alias("Type")]
         public FtpItemType? ItemType { get; set; }
 
-        [Parameter]
-        public SwitchParameter Resume { get; set; }
-
-        [Parameter]
-        public SwitchParameter Force { get; set; }
-
-        [Parameter]
-        public SwitchParameter PassThru { get; set; }
-
-        protected override void BeginProcessing()
-        {
-            _progress = new TransferProgressWriter(this, "Receiving files", MyInvocation.ExpectingInput ? null : Path.Length);
-        }
+        protected override string ProgressActivity => "Receiving files";
+        protected override int ArgumentCount => Path.Length;
 
         protected override void ProcessRecord()
         {
@@ -66,7 +85,6 @@ namespace SecureFtp.PowerShell.Commands
                 Receive(session, remote, intoDirectory ? System.IO.Path.Combine(destination, RemotePath.GetFileName(remote)) : destination);
         }
 
-        protected override void EndProcessing() => _progress?.Finish();
 
         private void Receive(FtpSession session, string remote, string local)
         {
@@ -76,7 +94,7 @@ namespace SecureFtp.PowerShell.Commands
             {
                 var parent = System.IO.Path.GetDirectoryName(local);
                 if (!string.IsNullOrEmpty(parent)) System.IO.Directory.CreateDirectory(parent);
-                var reporter = _progress!.ForFile(remote);
+                var reporter = Progress.ForFile(remote);
                 var result = RunOn(session, (c, ct) => c.DownloadFileAsync(remote, local, Resume, Force, reporter, ct));
                 bytes = result.Bytes;
                 if (PassThru) WriteObject(new FileInfo(local));
@@ -87,7 +105,7 @@ namespace SecureFtp.PowerShell.Commands
             }
             finally
             {
-                _progress!.FileFinished(remote, bytes);
+                Progress.FileFinished(remote, bytes);
             }
         }
 
@@ -98,9 +116,8 @@ namespace SecureFtp.PowerShell.Commands
     /// -Destination, relative to the folder of the first item received.</summary>
     [Cmdlet(VerbsCommunications.Send, "FtpFile", SupportsShouldProcess = true)]
     [OutputType(typeof(FtpItemInfo))]
-    public sealed class SendFtpFileCommand : FtpSessionCmdlet
+    public sealed class SendFtpFileCommand : FtpTransferCmdlet
     {
-        private TransferProgressWriter? _progress;
         private string? _pipelineBase;
         private readonly HashSet<string> _createdDirectories = new HashSet<string>(StringComparer.Ordinal);
 
@@ -114,19 +131,8 @@ namespace SecureFtp.PowerShell.Commands
         [ArgumentCompleter(typeof(RemotePathCompleter))]
         public string Destination { get; set; } = "";
 
-        [Parameter]
-        public SwitchParameter Resume { get; set; }
-
-        [Parameter]
-        public SwitchParameter Force { get; set; }
-
-        [Parameter]
-        public SwitchParameter PassThru { get; set; }
-
-        protected override void BeginProcessing()
-        {
-            _progress = new TransferProgressWriter(this, "Sending files", MyInvocation.ExpectingInput ? null : Path.Length);
-        }
+        protected override string ProgressActivity => "Sending files";
+        protected override int ArgumentCount => Path.Length;
 
         protected override void ProcessRecord()
         {
@@ -144,7 +150,6 @@ namespace SecureFtp.PowerShell.Commands
             }
         }
 
-        protected override void EndProcessing() => _progress?.Finish();
 
         private IEnumerable<string> ResolveLocal(string pattern)
         {
@@ -172,7 +177,7 @@ namespace SecureFtp.PowerShell.Commands
             {
                 string parent = RemotePath.GetParent(remote);
                 if (parent.Length > 0 && parent != "/" && _pipelineBase != null) EnsureRemoteDirectory(session, parent);
-                var reporter = _progress!.ForFile(local);
+                var reporter = Progress.ForFile(local);
                 var result = RunOn(session, (c, ct) => c.UploadFileAsync(local, remote, Resume, Force, reporter, ct));
                 bytes = result.Bytes;
                 if (PassThru)
@@ -187,7 +192,7 @@ namespace SecureFtp.PowerShell.Commands
             }
             finally
             {
-                _progress!.FileFinished(local, bytes);
+                Progress.FileFinished(local, bytes);
             }
         }
 
