@@ -83,16 +83,16 @@ namespace SecureFtp
                 bool protect = _security != null && (DataProtection != DataProtectionLevel.Clear || _security.ImpliesPrivateData && DataProtection == DataProtectionLevel.Private);
                 if (protect)
                 {
-                    using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
-                    cts.CancelAfter(Options.DataTimeout);
-                    using var reg = cts.Token.Register(() => { try { socket.Dispose(); } catch { } });
                     try
                     {
-                        stream = await _security!.OpenDataStreamAsync(stream, DataProtection, DataStreamRole.Client, cts.Token).ConfigureAwait(false);
+                        stream = await ProtectDataStreamAsync(stream, socket, ct).ConfigureAwait(false);
                     }
-                    catch (Exception e) when (cts.IsCancellationRequested && !ct.IsCancellationRequested && e is not FtpException)
+                    catch
                     {
-                        throw new FtpException(FtpErrorKind.Timeout, "DataTimeout", $"The protected data connection to {Options.Host} did not complete its handshake within {Options.DataTimeout.TotalSeconds:0} s.", inner: e);
+                        // The server answered 1xx and now serves a data connection we gave up (a refused certificate,
+                        // a failed handshake): ABOR, so the next command is not answered with this transfer's 425/426.
+                        await AbortTransferAsync(new DataTransfer(command, socket, null, reply)).ConfigureAwait(false);
+                        throw;
                     }
                 }
                 var transfer = new DataTransfer(command, socket, stream, reply);
@@ -107,6 +107,21 @@ namespace SecureFtp
             finally
             {
                 listener?.Dispose();
+            }
+        }
+
+        private async Task<Stream> ProtectDataStreamAsync(Stream stream, Socket socket, CancellationToken ct)
+        {
+            using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            cts.CancelAfter(Options.DataTimeout);
+            using var reg = cts.Token.Register(() => { try { socket.Dispose(); } catch { } });
+            try
+            {
+                return await _security!.OpenDataStreamAsync(stream, DataProtection, DataStreamRole.Client, cts.Token).ConfigureAwait(false);
+            }
+            catch (Exception e) when (cts.IsCancellationRequested && !ct.IsCancellationRequested && e is not FtpException)
+            {
+                throw new FtpException(FtpErrorKind.Timeout, "DataTimeout", $"The protected data connection to {Options.Host} did not complete its handshake within {Options.DataTimeout.TotalSeconds:0} s.", inner: e);
             }
         }
 

@@ -176,6 +176,50 @@ public sealed class TlsVsftpdMitmTests(VsftpdFixture server) : IClassFixture<Vsf
         Assert.Contains(proxy.CommandsAfterTls, c => c.StartsWith("PASS "));
     }
 
+    [SkippableFact]
+    public async Task A_data_connection_that_makes_a_full_handshake_with_another_certificate_is_refused()
+    {
+        // A data connection that resumes the control connection's session is not checked again: the session's
+        // secret proves the peer. One that does not resume makes a full handshake, and that certificate must pass
+        // the check. Here a middlebox the client trusts on the control connection sends the data connection to an
+        // attacker's listener, which cannot resume the session and shows a certificate of its own.
+        server.Require();
+        using var attacker = TlsInterceptingProxy.AttackerCertificate();
+        var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        int attackerPort = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        var attackerSide = Task.Run(async () =>
+        {
+            using var tcp = await listener.AcceptTcpClientAsync();
+            using var tls = new System.Net.Security.SslStream(tcp.GetStream());
+            try
+            {
+                await tls.AuthenticateAsServerAsync(attacker);
+                await tls.WriteAsync(System.Text.Encoding.ASCII.GetBytes("forged contents"));
+                await tls.ShutdownAsync();
+            }
+            catch (Exception e) when (e is IOException or System.Security.Authentication.AuthenticationException) { }
+        });
+        await using var proxy = new TlsInterceptingProxy(server.Port, server.Certificates.Server, command =>
+            command == "EPSV" ? $"229 Entering Extended Passive Mode (|||{attackerPort}|)"
+            : command.StartsWith("RETR ", StringComparison.Ordinal) ? "150 Opening BINARY mode data connection." : null);
+        var options = OptionsThrough(proxy.Port);
+        options.DataProtection = DataProtectionLevel.Private;
+        using var client = await FtpClient.ConnectAsync(options);
+        var received = new MemoryStream();
+
+        var e = await Assert.ThrowsAsync<FtpException>(() => client.DownloadAsync("/any.bin", received));
+
+        Assert.Equal(("CertificateRejected", FtpErrorKind.Security), (e.ErrorId, e.Kind));
+        Assert.Contains(attacker.GetCertHashString(System.Security.Cryptography.HashAlgorithmName.SHA256), e.Message.Replace(":", ""), StringComparison.OrdinalIgnoreCase);
+        Assert.Equal(0, received.Length);
+        // The transfer was aborted and the session brought back in step: the next command gets its own answer.
+        Assert.Equal("/", await client.GetWorkingDirectoryAsync());
+        Assert.Contains("ABOR", proxy.CommandsAfterTls);
+        listener.Stop();
+        await attackerSide.WaitAsync(TimeSpan.FromSeconds(10));
+    }
+
     [SkippableTheory]
     [InlineData("534 Request denied for policy reasons.")]
     [InlineData("536 Requested PROT level not supported by mechanism.")]

@@ -122,6 +122,11 @@ namespace SecureFtp.Security.Tls
                 if (clientCertificate != null) channel.UseClientCertificate(clientCertificate);
                 if (resumeFrom != null) channel.ResumeSessionOf(resumeFrom);
                 await channel.HandshakeAsync(ct).ConfigureAwait(false);
+                // A data connection that resumed the control connection's session talks to the server that made
+                // it: resumption proves knowledge of that session's secret, and the session's certificate was
+                // checked when the control connection was made (a TLS 1.3 resumption carries no certificate at all).
+                // Only a full handshake brings a certificate that still needs the check.
+                if (resumeFrom != null && channel.SessionResumed) return channel;
                 var (leaf, chain) = channel.PeerChain();
                 var rejection = validate(leaf, chain);
                 if (rejection != null) throw rejection;
@@ -172,7 +177,30 @@ namespace SecureFtp.Security.Tls
                 SSL_set_session(_ssl, session);
                 SSL_SESSION_free(session); // SSL_set_session took its own reference
             }
+            OfferKeyShareOf(control);
         }
+
+        /// <summary>A TLS 1.3 client sends a key share for its first group only (X25519 by default). A server that
+        /// takes another group (vsftpd: P-256 only) answers with a HelloRetryRequest, which costs every data
+        /// connection a round trip and a second key generation. The control connection already learned the
+        /// server's group, so data connections offer that one first, then OpenSSL 3's default list.</summary>
+        private void OfferKeyShareOf(OpenSslChannel control)
+        {
+            int negotiated;
+            lock (control._sync) negotiated = (int)SSL_ctrl(control._ssl, SSL_CTRL_GET_NEGOTIATED_GROUP, IntPtr.Zero, IntPtr.Zero);
+            int at = Array.IndexOf(DefaultGroupNids, negotiated);
+            if (at <= 0) return; // the default first choice already, TLS 1.2 (no key share), or a group we do not know
+            var groups = (int[])DefaultGroupNids.Clone();
+            Array.Copy(groups, 0, groups, 1, at);
+            groups[0] = negotiated;
+            lock (_sync)
+            {
+                if ((int)SSL_ctrl_ints(_ssl, SSL_CTRL_SET_GROUPS, (IntPtr)groups.Length, groups) != 1) ERR_clear_error();
+            }
+        }
+
+        /// <summary>OpenSSL 3's default supported_groups, as NIDs: X25519, P-256, X448, P-521, P-384, ffdhe2048..8192.</summary>
+        private static readonly int[] DefaultGroupNids = { 1034, 415, 1035, 716, 715, 1126, 1127, 1128, 1129, 1130 };
 
         private async Task HandshakeAsync(CancellationToken ct)
         {

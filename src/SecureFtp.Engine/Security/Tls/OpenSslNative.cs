@@ -40,6 +40,9 @@ namespace SecureFtp.Security.Tls
         [DllImport(Ssl)] public static extern void SSL_set_connect_state(IntPtr ssl);
         [DllImport(Ssl)] public static extern IntPtr SSL_ctrl(IntPtr ssl, int cmd, IntPtr larg, IntPtr parg);
         public const int SSL_CTRL_SET_TLSEXT_HOSTNAME = 55;
+        public const int SSL_CTRL_SET_GROUPS = 91;
+        public const int SSL_CTRL_GET_NEGOTIATED_GROUP = 134;
+        [DllImport(Ssl, EntryPoint = "SSL_ctrl")] public static extern IntPtr SSL_ctrl_ints(IntPtr ssl, int cmd, IntPtr larg, [In, Out] int[]? parg);
         public const int TLSEXT_NAMETYPE_host_name = 0;
         [DllImport(Ssl)] public static extern int SSL_do_handshake(IntPtr ssl);
         [DllImport(Ssl)] public static extern int SSL_get_error(IntPtr ssl, int ret);

@@ -1,0 +1,51 @@
+using System.Security.Authentication;
+using SecureFtp.Security;
+using SecureFtp.Tests.Infrastructure;
+using Xunit;
+
+namespace SecureFtp.Tests.Tls;
+
+/// <summary>What each data connection's TLS handshake costs, seen on the wire against a real vsftpd.</summary>
+public sealed class DataHandshakeTests(VsftpdFixture fixture) : IClassFixture<VsftpdFixture>
+{
+    /// <summary>The ServerHello random that marks a HelloRetryRequest (RFC 8446 s.4.1.3).</summary>
+    private static readonly byte[] HelloRetryRequestRandom = Convert.FromHexString(
+        "CF21AD74E59A6111BE1D8C021E65B891C2A211167ABB8C5E079E09E2C8A8339C");
+
+    /// <summary>vsftpd takes only P-256 while a TLS 1.3 client offers an X25519 key share first, so the control
+    /// connection pays one HelloRetryRequest to learn the server's group. The data connections must not pay it
+    /// again, each of them: it is a round trip and a second key generation per file.</summary>
+    [SkippableFact]
+    public async Task Data_connections_offer_the_key_share_the_control_connection_learned()
+    {
+        var server = fixture.Require();
+        var served = server.CreateFile("handshake/small.bin", 4096);
+        using var capture = await PacketCapture.StartAsync(server);
+        var options = server.ClientOptions("127.0.0.1");
+        options.DataProtection = DataProtectionLevel.Private;
+        options.TlsProtocols = SslProtocols.Tls13;
+        using (var client = await FtpClient.ConnectAsync(options))
+        {
+            Assert.Equal("Tls13", client.Security.ProtocolVersion);
+            for (int i = 0; i < 3; i++)
+            {
+                var received = new MemoryStream();
+                await client.DownloadAsync(served.RemotePath, received);
+                Assert.Equal(4096, received.Length);
+            }
+            await client.DisconnectAsync();
+        }
+        var captured = await capture.StopAsync();
+
+        int retries = Occurrences(captured, HelloRetryRequestRandom);
+        Assert.True(retries <= 1, $"{retries} HelloRetryRequests in a session of one control and three data connections: the data connections did not offer the server's group");
+    }
+
+    private static int Occurrences(byte[] haystack, byte[] needle)
+    {
+        int count = 0;
+        var rest = haystack.AsSpan();
+        for (int at; (at = rest.IndexOf(needle)) >= 0; rest = rest[(at + needle.Length)..]) count++;
+        return count;
+    }
+}
