@@ -29,7 +29,11 @@ namespace SecureFtp
             FtpCommand.CheckArgument(remotePath, "remote path");
             await EnsureBinaryAsync(ct).ConfigureAwait(false);
             var transfer = await OpenDataTransferAsync("RETR " + remotePath, offset, ct).ConfigureAwait(false);
-            if (expectedLength == null && offset == 0) expectedLength = AnnouncedLength(transfer.Preliminary);
+            if (offset == 0 && AnnouncedLength(transfer.Preliminary) is long announced)
+            {
+                _retrAnnouncesSize = true;
+                expectedLength ??= announced;
+            }
             long total = 0;
             var buffer = ArrayPool<byte>.Shared.Rent(TransferBufferSize);
             var clock = Stopwatch.StartNew();
@@ -69,6 +73,10 @@ namespace SecureFtp
 
         private static readonly System.Text.RegularExpressions.Regex AnnouncedBytes =
             new System.Text.RegularExpressions.Regex(@"\((\d+) bytes\)", System.Text.RegularExpressions.RegexOptions.CultureInvariant);
+
+        /// <summary>True once this server announced a file's size in its 150 reply to RETR: fresh downloads then skip
+        /// SIZE, a round trip per file that would tell them nothing more.</summary>
+        private bool _retrAnnouncesSize;
 
         /// <summary>The size a 150 reply announces, "(4096 bytes)" (vsftpd, proftpd, inetutils), as curl reads it:
         /// the length check for servers without SIZE.</summary>
@@ -111,12 +119,15 @@ namespace SecureFtp
                 string part = final + ".part";
                 if (Directory.Exists(final))
                     throw new FtpException(FtpErrorKind.AlreadyExists, "DestinationIsDirectory", $"The destination {final} is a directory; name a file.");
-                if (File.Exists(final) && !overwrite && !resume)
+                if (!overwrite && !resume && File.Exists(final))
                     throw new FtpException(FtpErrorKind.AlreadyExists, "LocalFileExists", $"{final} already exists. Use -Force to overwrite it or -Resume to continue it.");
                 var dir = Path.GetDirectoryName(final);
                 if (!string.IsNullOrEmpty(dir)) Directory.CreateDirectory(dir!);
 
-                long? remoteSize = await GetSizeUnlockedAsync(remotePath, ct).ConfigureAwait(false);
+                // SIZE is the length check and the progress total. Where the server's 150 reply announces the size
+                // (vsftpd, proftpd, inetutils-ftpd) a fresh download takes both from there; a resume must compare
+                // lengths before it starts, so it always asks.
+                long? remoteSize = resume || !_retrAnnouncesSize ? await GetSizeUnlockedAsync(remotePath, ct).ConfigureAwait(false) : null;
                 long offset = 0;
                 if (resume)
                 {
@@ -136,8 +147,12 @@ namespace SecureFtp
                 }
                 var modified = await GetModifiedTimeUnlockedAsync(remotePath, ct).ConfigureAwait(false);
                 if (modified is DateTime m) File.SetLastWriteTimeUtc(part, m);
+#if NET
+                File.Move(part, final, overwrite: true); // one rename(2): the final name never goes missing
+#else
                 if (File.Exists(final)) File.Delete(final);
                 File.Move(part, final);
+#endif
                 return new TransferResult { RemotePath = remotePath, LocalPath = final, Bytes = got, Elapsed = clock.Elapsed, Resumed = offset > 0, StartOffset = offset };
             }, ct).ConfigureAwait(false);
         }
@@ -146,7 +161,8 @@ namespace SecureFtp
         {
             try
             {
-                var fs = new FileStream(path, offset > 0 ? FileMode.Open : FileMode.Create, FileAccess.Write, FileShare.Read, 1 << 16, useAsync: true);
+                // Unbuffered: the transfer loop already writes whole network reads, up to 256 KiB at a time.
+                var fs = new FileStream(path, offset > 0 ? FileMode.Open : FileMode.Create, FileAccess.Write, FileShare.Read, bufferSize: 0, useAsync: true);
                 if (offset > 0) fs.Seek(offset, SeekOrigin.Begin);
                 return fs;
             }

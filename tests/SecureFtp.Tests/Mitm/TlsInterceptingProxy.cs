@@ -19,6 +19,7 @@ internal sealed class TlsInterceptingProxy : IAsyncDisposable
     private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
     private readonly X509Certificate2 _presentedCertificate;
     private readonly Func<string, string?> _answerItself;
+    private readonly Func<string, string> _rewriteReply;
     private readonly List<string> _commandsAfterTls = new();
     private readonly Task _run;
 
@@ -26,10 +27,13 @@ internal sealed class TlsInterceptingProxy : IAsyncDisposable
     /// <param name="presentedCertificate">The certificate (with its key) shown to the client.</param>
     /// <param name="answerItself">Given a command the client sent under TLS: the reply line to send instead of
     /// forwarding it, or null to forward it.</param>
-    public TlsInterceptingProxy(int serverPort, X509Certificate2 presentedCertificate, Func<string, string?>? answerItself = null)
+    /// <param name="rewriteReply">Given a reply line from the server: the line the client gets instead.</param>
+    public TlsInterceptingProxy(int serverPort, X509Certificate2 presentedCertificate, Func<string, string?>? answerItself = null,
+        Func<string, string>? rewriteReply = null)
     {
         _presentedCertificate = presentedCertificate;
         _answerItself = answerItself ?? (_ => null);
+        _rewriteReply = rewriteReply ?? (line => line);
         _listener.Start();
         _run = Task.Run(() => RelayOneSessionAsync(serverPort));
     }
@@ -85,11 +89,11 @@ internal sealed class TlsInterceptingProxy : IAsyncDisposable
     }
 
     /// <summary>Relays reply lines from the server until a final reply's last line, which it returns.</summary>
-    private static async Task<string> RelayReplyAsync(Stream server, Stream client)
+    private async Task<string> RelayReplyAsync(Stream server, Stream client)
     {
         while (true)
         {
-            string line = await ReadLineAsync(server) ?? throw new IOException("the server hung up");
+            string line = _rewriteReply(await ReadLineAsync(server) ?? throw new IOException("the server hung up"));
             await WriteLineAsync(client, line);
             bool lastLineOfReply = line.Length >= 4 && char.IsDigit(line[0]) && char.IsDigit(line[1]) && char.IsDigit(line[2]) && line[3] == ' ';
             if (lastLineOfReply && line[0] != '1') return line;

@@ -220,6 +220,35 @@ public sealed class TlsVsftpdMitmTests(VsftpdFixture server) : IClassFixture<Vsf
         await attackerSide.WaitAsync(TimeSpan.FromSeconds(10));
     }
 
+    [SkippableFact]
+    public async Task Downloads_take_the_size_the_150_reply_announces_instead_of_SIZE_and_still_catch_a_short_file()
+    {
+        // vsftpd's 150 says "(4096 bytes)": after the first download has seen that, fresh downloads skip SIZE (a
+        // round trip per file), and the announced size is the length check. A middlebox inflates it to prove it.
+        // (Data in clear: vsftpd would refuse a PROT P data connection resuming the proxy's session, not its own.)
+        var s = server.Require();
+        var served = s.CreateFile("announced/f.bin", 4096);
+        bool inflate = false;
+        await using var proxy = new TlsInterceptingProxy(server.Port, server.Certificates.Server,
+            rewriteReply: line => inflate && line.StartsWith("150 ", StringComparison.Ordinal) ? line.Replace("(4096 bytes)", "(5000 bytes)") : line);
+        var options = OptionsThrough(proxy.Port);
+        options.DataProtection = DataProtectionLevel.Clear;
+        using var client = await FtpClient.ConnectAsync(options);
+        string local = Path.Combine(_trustStore, "f.bin");
+        await client.DownloadFileAsync(served.RemotePath, local, overwrite: true);
+        await client.DownloadFileAsync(served.RemotePath, local, overwrite: true);
+        Assert.Equal(served.Sha256, FtpServerFixture.Sha256Of(local));
+        Assert.Single(proxy.CommandsAfterTls, c => c.StartsWith("SIZE ", StringComparison.Ordinal));
+
+        inflate = true;
+        File.Delete(local);
+        var e = await Assert.ThrowsAsync<FtpException>(() => client.DownloadFileAsync(served.RemotePath, local));
+
+        Assert.Equal(("TransferTruncated", FtpErrorKind.Truncated), (e.ErrorId, e.Kind));
+        Assert.Contains("5000", e.Message);
+        Assert.False(File.Exists(local), "a short download must not take the final name");
+    }
+
     [SkippableTheory]
     [InlineData("534 Request denied for policy reasons.")]
     [InlineData("536 Requested PROT level not supported by mechanism.")]

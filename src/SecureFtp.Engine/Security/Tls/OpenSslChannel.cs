@@ -451,7 +451,7 @@ namespace SecureFtp.Security.Tls
                 {
                     try { SendCloseNotifyAsync(CancellationToken.None).GetAwaiter().GetResult(); }
                     catch (Exception e) when (e is IOException or ObjectDisposedException or FtpException) { }
-                    if (IsData && (HasWritten || CloseNotifyReceived)) FinishGracefully(_transport);
+                    if (IsData && HasWritten) FinishGracefully(_transport);
                 }
                 _disposed = true;
                 lock (_sync)

@@ -62,10 +62,12 @@ namespace SecureFtp.Security.Tls
         }
 
         /// <summary>Ends a data connection gracefully after our close_notify: shuts down our sending side and reads
-        /// until the server closes. Done after an upload and after a download that reached close_notify; a
-        /// download abandoned midway (ABOR, cancel) is closed at once instead of reading the rest. Closing a socket with unread bytes in it (a TLS 1.3 NewSessionTicket that an
-        /// upload never reads, say) makes the kernel send RST instead of FIN, and an RST makes the server drop
-        /// the end of an upload it has not read yet (vsftpd then answers 426).</summary>
+        /// until the server closes. Done after an upload: closing a socket with unread bytes in it (a TLS 1.3
+        /// NewSessionTicket that an upload never reads, say) makes the kernel send RST instead of FIN, and an RST
+        /// makes the server drop the end of an upload it has not read yet (vsftpd then answers 426). A download that
+        /// reached the server's close_notify has nothing left to read (TLS sends nothing after it), so it closes at
+        /// once instead of waiting a round trip for the server's FIN, once per file; a download abandoned midway
+        /// (ABOR, cancel) closes at once too.</summary>
         protected static void FinishGracefully(Stream transport)
         {
             try
