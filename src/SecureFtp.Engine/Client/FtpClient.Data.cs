@@ -68,24 +68,48 @@ namespace SecureFtp
                         throw new FtpException(FtpErrorKind.NotSupported, "ResumeNotSupported", $"{Options.Host} cannot restart a transfer at byte {restartAt} (REST): {rest.Code} {rest.Message}", rest);
                 }
 
-                var reply = await Control.ExecuteAsync(command, ct).ConfigureAwait(false);
+                bool protect = _security != null && (DataProtection != DataProtectionLevel.Clear || _security.ImpliesPrivateData && DataProtection == DataProtectionLevel.Private);
+                if (socket != null) TuneDataSocket(socket);
+                // A passive connection is open before the command goes out: its TLS ClientHello is generated while
+                // the server works on the command (sent only once the server answers 1xx).
+                IPreparedDataStream? prepared = null;
+                Exception? prepareFailure = null;
+                Action? prepare = protect && socket != null && _security is IPreparesDataStreams preparer
+                    ? () =>
+                    {
+                        try { prepared = preparer.PrepareDataStream(new NetworkStream(socket, ownsSocket: false), DataProtection, DataStreamRole.Client); }
+                        catch (Exception e) { prepareFailure = e; }
+                    }
+                    : null;
+                FtpReply reply;
+                try
+                {
+                    reply = await Control.ExecuteAsync(command, prepare, ct).ConfigureAwait(false);
+                }
+                catch
+                {
+                    prepared?.Dispose();
+                    throw;
+                }
+                if (!reply.IsPreliminary) prepared?.Dispose();
                 if (reply.IsCompletion) return new DataTransfer(command, socket, null);
                 if (!reply.IsPreliminary) throw FtpException.FromReply(command, reply);
 
                 if (listener != null)
                 {
                     socket = await AcceptAsync(listener, ct).ConfigureAwait(false);
+                    TuneDataSocket(socket);
                 }
-                socket!.NoDelay = true;
-                socket.ReceiveBufferSize = Math.Max(socket.ReceiveBufferSize, 1 << 20);
-                socket.SendBufferSize = Math.Max(socket.SendBufferSize, 1 << 20);
-                Stream stream = new NetworkStream(socket, ownsSocket: false);
-                bool protect = _security != null && (DataProtection != DataProtectionLevel.Clear || _security.ImpliesPrivateData && DataProtection == DataProtectionLevel.Private);
+                Stream stream = new NetworkStream(socket!, ownsSocket: false);
                 if (protect)
                 {
                     try
                     {
-                        stream = await ProtectDataStreamAsync(stream, socket, ct).ConfigureAwait(false);
+                        if (prepareFailure != null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(prepareFailure).Throw();
+                        var raw = stream;
+                        stream = await ProtectDataStreamAsync(socket!, prepared != null
+                            ? prepared.OpenAsync
+                            : c => _security!.OpenDataStreamAsync(raw, DataProtection, DataStreamRole.Client, c), ct).ConfigureAwait(false);
                     }
                     catch
                     {
@@ -110,14 +134,22 @@ namespace SecureFtp
             }
         }
 
-        private async Task<Stream> ProtectDataStreamAsync(Stream stream, Socket socket, CancellationToken ct)
+        private static void TuneDataSocket(Socket socket)
+        {
+            socket.NoDelay = true;
+            socket.ReceiveBufferSize = Math.Max(socket.ReceiveBufferSize, 1 << 20);
+            socket.SendBufferSize = Math.Max(socket.SendBufferSize, 1 << 20);
+        }
+
+        /// <summary>Runs the protection's set-up (a TLS handshake) under the data timeout.</summary>
+        private async Task<Stream> ProtectDataStreamAsync(Socket socket, Func<CancellationToken, Task<Stream>> open, CancellationToken ct)
         {
             using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
             cts.CancelAfter(Options.DataTimeout);
             using var reg = cts.Token.Register(() => { try { socket.Dispose(); } catch { } });
             try
             {
-                return await _security!.OpenDataStreamAsync(stream, DataProtection, DataStreamRole.Client, cts.Token).ConfigureAwait(false);
+                return await open(cts.Token).ConfigureAwait(false);
             }
             catch (Exception e) when (cts.IsCancellationRequested && !ct.IsCancellationRequested && e is not FtpException)
             {

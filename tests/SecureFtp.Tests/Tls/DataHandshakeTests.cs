@@ -41,6 +41,35 @@ public sealed class DataHandshakeTests(VsftpdFixture fixture) : IClassFixture<Vs
         Assert.True(retries <= 1, $"{retries} HelloRetryRequests in a session of one control and three data connections: the data connections did not offer the server's group");
     }
 
+    /// <summary>The data connection's ClientHello is generated while the RETR reply is on its way, but goes out only
+    /// after a 1xx: a refused transfer leaves nothing sent on its data connection, and the session goes on.</summary>
+    [SkippableFact]
+    public async Task A_refused_download_sends_no_handshake_and_the_session_goes_on()
+    {
+        var server = fixture.Require();
+        var served = server.CreateFile("handshake/present.bin", 1000);
+        using var capture = await PacketCapture.StartAsync(server);
+        var options = server.ClientOptions("127.0.0.1");
+        options.DataProtection = DataProtectionLevel.Private;
+        using (var client = await FtpClient.ConnectAsync(options))
+        {
+            var e = await Assert.ThrowsAsync<FtpException>(() => client.DownloadAsync(server.RemotePath("handshake/missing.bin"), new MemoryStream()));
+            Assert.Contains("550", e.Message);
+            var received = new MemoryStream();
+            await client.DownloadAsync(served.RemotePath, received);
+            Assert.Equal(1000, received.Length);
+            await client.DisconnectAsync();
+        }
+        var captured = await capture.StopAsync();
+
+        // A TLS record header (handshake, legacy version 3.1) holding a ClientHello (type 1) shorter than 64 KiB.
+        int clientHellos = 0;
+        for (int i = 0; i + 6 < captured.Length; i++)
+            if (captured[i] == 0x16 && captured[i + 1] == 0x03 && captured[i + 2] == 0x01 && captured[i + 5] == 0x01 && captured[i + 6] == 0x00)
+                clientHellos++;
+        Assert.True(clientHellos == 2, $"{clientHellos} ClientHellos on the wire; expected the control connection's and the one completed download's");
+    }
+
     private static int Occurrences(byte[] haystack, byte[] needle)
     {
         int count = 0;

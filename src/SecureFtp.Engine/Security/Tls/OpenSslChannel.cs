@@ -84,6 +84,7 @@ namespace SecureFtp.Security.Tls
         private IntPtr _readBio, _writeBio;
         private long _received;
         private bool _disposed;
+        private bool _resuming;
 
         private OpenSslChannel(IntPtr ssl, IntPtr readBio, IntPtr writeBio, Stream transport, bool ownsTransport, string host, bool isData)
             : base(host, isData)
@@ -97,9 +98,15 @@ namespace SecureFtp.Security.Tls
 
         /// <summary>Handshakes as a client. <paramref name="resumeFrom"/> is the control channel whose session a
         /// data connection resumes. The certificate is checked by <paramref name="validate"/> before return.</summary>
-        public static async Task<OpenSslChannel> ConnectAsync(OpenSslContext context, Stream raw, bool ownsRaw, string host, bool isData,
+        public static Task<OpenSslChannel> ConnectAsync(OpenSslContext context, Stream raw, bool ownsRaw, string host, bool isData,
             OpenSslChannel? resumeFrom, X509Certificate2? clientCertificate,
             Func<X509Certificate2?, IReadOnlyList<X509Certificate2>, FtpException?> validate, CancellationToken ct)
+            => Prepare(context, raw, ownsRaw, host, isData, resumeFrom, clientCertificate).CompleteHandshakeAsync(validate, ct);
+
+        /// <summary>The first half of a client handshake, without I/O: the SSL object set up and the ClientHello,
+        /// key share included, generated into the write BIO. <see cref="CompleteHandshakeAsync"/> sends it.</summary>
+        public static OpenSslChannel Prepare(OpenSslContext context, Stream raw, bool ownsRaw, string host, bool isData,
+            OpenSslChannel? resumeFrom, X509Certificate2? clientCertificate)
         {
             ERR_clear_error();
             IntPtr ssl = SSL_new(context.Handle);
@@ -121,15 +128,16 @@ namespace SecureFtp.Security.Tls
             {
                 if (clientCertificate != null) channel.UseClientCertificate(clientCertificate);
                 if (resumeFrom != null) channel.ResumeSessionOf(resumeFrom);
-                await channel.HandshakeAsync(ct).ConfigureAwait(false);
-                // A data connection that resumed the control connection's session talks to the server that made
-                // it: resumption proves knowledge of that session's secret, and the session's certificate was
-                // checked when the control connection was made (a TLS 1.3 resumption carries no certificate at all).
-                // Only a full handshake brings a certificate that still needs the check.
-                if (resumeFrom != null && channel.SessionResumed) return channel;
-                var (leaf, chain) = channel.PeerChain();
-                var rejection = validate(leaf, chain);
-                if (rejection != null) throw rejection;
+                channel._resuming = resumeFrom != null;
+                lock (channel._sync)
+                {
+                    ERR_clear_error();
+                    int result = SSL_do_handshake(ssl);
+                    int error = result == 1 ? SSL_ERROR_NONE : SSL_get_error(ssl, result);
+                    if (error is not (SSL_ERROR_NONE or SSL_ERROR_WANT_READ))
+                        throw Failure(host, isData ? "opening the data connection" : "negotiating the control connection", null,
+                            TakeErrors() is { Length: > 0 } errors ? errors : $"SSL error {error}");
+                }
                 return channel;
             }
             catch
@@ -138,6 +146,33 @@ namespace SecureFtp.Security.Tls
                 throw;
             }
         }
+
+        /// <summary>Sends what <see cref="Prepare"/> generated, completes the handshake and checks the certificate.
+        /// On failure the channel is disposed (without close_notify).</summary>
+        public async Task<OpenSslChannel> CompleteHandshakeAsync(Func<X509Certificate2?, IReadOnlyList<X509Certificate2>, FtpException?> validate, CancellationToken ct)
+        {
+            try
+            {
+                await HandshakeAsync(ct).ConfigureAwait(false);
+                // A data connection that resumed the control connection's session talks to the server that made
+                // it: resumption proves knowledge of that session's secret, and the session's certificate was
+                // checked when the control connection was made (a TLS 1.3 resumption carries no certificate at all).
+                // Only a full handshake brings a certificate that still needs the check.
+                if (_resuming && SessionResumed) return this;
+                var (leaf, chain) = PeerChain();
+                var rejection = validate(leaf, chain);
+                if (rejection != null) throw rejection;
+                return this;
+            }
+            catch
+            {
+                DisposeWithoutCloseNotify();
+                throw;
+            }
+        }
+
+        /// <summary>Drops a prepared handshake that will not be sent (the server refused the transfer).</summary>
+        public void Discard() => DisposeWithoutCloseNotify();
 
         private void UseClientCertificate(X509Certificate2 certificate)
         {

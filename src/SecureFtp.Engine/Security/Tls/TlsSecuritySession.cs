@@ -13,7 +13,7 @@ namespace SecureFtp.Security.Tls
 {
     /// <summary>TLS agreed on a control connection (AUTH TLS/SSL or implicit). Opens data connections that
     /// resume its session, and takes the control connection back to cleartext for CCC.</summary>
-    internal sealed class TlsSecuritySession : ISecuritySession
+    internal sealed class TlsSecuritySession : ISecuritySession, IPreparesDataStreams
     {
         private readonly string _host;
         private readonly TlsCertificateVerifier _verifier;
@@ -82,22 +82,67 @@ namespace SecureFtp.Security.Tls
         // RFC 4217 s.9: PROT S and E are not defined for TLS.
         public bool Supports(DataProtectionLevel level) => level is DataProtectionLevel.Clear or DataProtectionLevel.Private;
 
-        public async Task<Stream> OpenDataStreamAsync(Stream raw, DataProtectionLevel level, DataStreamRole role, CancellationToken ct)
+        public Task<Stream> OpenDataStreamAsync(Stream raw, DataProtectionLevel level, DataStreamRole role, CancellationToken ct)
         {
-            if (level == DataProtectionLevel.Clear) return raw;
+            if (level == DataProtectionLevel.Clear) return Task.FromResult(raw);
+            CheckDataStream(level, role);
+            return OpenDataChannelAsync(raw, c => ConnectAsync(raw, ownsRaw: true, isData: true, c), ct);
+        }
+
+        /// <summary>With OpenSSL, the data connection's ClientHello is generated while the transfer command's reply
+        /// is on its way (see <see cref="IPreparesDataStreams"/>). SslStream cannot split its handshake.</summary>
+        public IPreparedDataStream? PrepareDataStream(Stream raw, DataProtectionLevel level, DataStreamRole role)
+        {
+            if (_openSsl == null || level == DataProtectionLevel.Clear) return null;
+            CheckDataStream(level, role);
+            OpenSslChannel channel;
+            try
+            {
+                channel = OpenSslChannel.Prepare(_openSsl, raw, ownsRaw: true, _host, isData: true, _control as OpenSslChannel, _clientCertificate);
+            }
+            catch
+            {
+                raw.Dispose();
+                throw;
+            }
+            return new PreparedDataChannel(this, raw, channel);
+        }
+
+        private sealed class PreparedDataChannel(TlsSecuritySession session, Stream raw, OpenSslChannel channel) : IPreparedDataStream
+        {
+            private bool _opened;
+
+            public Task<Stream> OpenAsync(CancellationToken ct)
+            {
+                _opened = true;
+                return session.OpenDataChannelAsync(raw, async c => await channel.CompleteHandshakeAsync(session.ValidateDataConnection, c).ConfigureAwait(false), ct);
+            }
+
+            public void Dispose()
+            {
+                if (!_opened) channel.Discard();
+            }
+        }
+
+        private void CheckDataStream(DataProtectionLevel level, DataStreamRole role)
+        {
             if (!Supports(level))
                 throw new FtpException(FtpErrorKind.NotSupported, "ProtectionLevelNotSupported", $"TLS protects data connections with PROT P only, not PROT {level.ToProtCode()}.");
             if (role != DataStreamRole.Client)
                 throw new FtpException(FtpErrorKind.NotSupported, "ServerRoleNotSupported", "The client TLS session cannot act as the TLS server of a data connection.");
+        }
 
+        /// <summary>Runs a data connection's handshake under the data timeout; closing the socket is what unblocks
+        /// a handshake read on every framework.</summary>
+        private async Task<Stream> OpenDataChannelAsync(Stream raw, Func<CancellationToken, Task<TlsChannel>> handshake, CancellationToken ct)
+        {
             using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
             cts.CancelAfter(_dataTimeout);
-            // Closing the socket is what unblocks a handshake read on every framework.
             using var reg = cts.Token.Register(() => { if (!ct.IsCancellationRequested) raw.Dispose(); });
             TlsChannel channel;
             try
             {
-                channel = await ConnectAsync(raw, ownsRaw: true, isData: true, cts.Token).ConfigureAwait(false);
+                channel = await handshake(cts.Token).ConfigureAwait(false);
             }
             catch (Exception e) when (cts.IsCancellationRequested && !ct.IsCancellationRequested && e is not FtpException { Kind: FtpErrorKind.Security })
             {
@@ -126,14 +171,15 @@ namespace SecureFtp.Security.Tls
 
         private async Task<TlsChannel> ConnectAsync(Stream raw, bool ownsRaw, bool isData, CancellationToken ct)
         {
-            Func<X509Certificate2?, IReadOnlyList<X509Certificate2>, FtpException?> validate = (leaf, chain) =>
-                isData ? _verifier.CheckDataConnection(leaf, chain) : _verifier.Check(leaf, chain);
+            Func<X509Certificate2?, IReadOnlyList<X509Certificate2>, FtpException?> validate = isData ? ValidateDataConnection : _verifier.Check;
             if (_openSsl != null)
                 return await OpenSslChannel.ConnectAsync(_openSsl, raw, ownsRaw, _host, isData, isData ? _control as OpenSslChannel : null,
                     _clientCertificate, validate, ct).ConfigureAwait(false);
             return await SslStreamChannel.ConnectAsync(raw, ownsRaw, _host, isData, _protocols, _clientCertificate,
                 (leaf, chain) => validate(leaf, SentCertificates(chain)), ct).ConfigureAwait(false);
         }
+
+        private FtpException? ValidateDataConnection(X509Certificate2? leaf, IReadOnlyList<X509Certificate2> chain) => _verifier.CheckDataConnection(leaf, chain);
 
         /// <summary>The certificates the server sent, as SslStream hands them to its callback.</summary>
         private static IReadOnlyList<X509Certificate2> SentCertificates(X509Chain? chain)
