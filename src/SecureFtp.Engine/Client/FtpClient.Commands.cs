@@ -82,8 +82,10 @@ namespace SecureFtp
         private async Task<DateTime?> GetModifiedTimeUnlockedAsync(string path, CancellationToken ct)
         {
             var reply = await Control.ExecuteAsync("MDTM " + FtpCommand.CheckArgument(path, "path"), ct).ConfigureAwait(false);
-            return reply.Code == 213 ? ListingParser.ParseTimeVal(reply.LastLine) : null;
+            return ModifiedTimeOf(reply);
         }
+
+        private static DateTime? ModifiedTimeOf(FtpReply mdtm) => mdtm.Code == 213 ? ListingParser.ParseTimeVal(mdtm.LastLine) : null;
 
         private Task<IReadOnlyList<FtpListItem>> ListCoreAsync(string? path, CancellationToken ct) => Exclusive(async () =>
         {

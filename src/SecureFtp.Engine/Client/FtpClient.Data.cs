@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.IO;
 using System.Net;
 using System.Net.Sockets;
@@ -23,6 +24,8 @@ namespace SecureFtp
         {
             public DataTransfer(string command, Socket? socket, Stream? stream, FtpReply? preliminary = null) { Command = command; Socket = socket; Stream = stream; Preliminary = preliminary; }
             public string Command { get; }
+            /// <summary>The reply to the query sent along with the transfer's commands (MDTM), if one was.</summary>
+            public FtpReply? AlongsideReply { get; set; }
             /// <summary>The 1xx reply that opened the transfer.</summary>
             public FtpReply? Preliminary { get; }
             public Socket? Socket { get; }
@@ -47,52 +50,90 @@ namespace SecureFtp
         }
 
         /// <summary>Sets up the data connection, sends <paramref name="command"/>, and returns the transfer once the
-        /// server answered 1xx and the connection is protected as the session requires.</summary>
-        private async Task<DataTransfer> OpenDataTransferAsync(string command, long restartAt, CancellationToken ct)
+        /// server answered 1xx and the connection is protected as the session requires. <paramref name="alongside"/>
+        /// is a query (MDTM) to send first: pipelined with EPSV and the command where the session allows it, else on
+        /// its own; its reply is in <see cref="DataTransfer.AlongsideReply"/>.</summary>
+        private async Task<DataTransfer> OpenDataTransferAsync(string command, long restartAt, CancellationToken ct, string? alongside = null)
         {
+            bool pipeline = CanPipeline(restartAt);
+            FtpReply? alongsideReply = null;
+            if (alongside != null && !pipeline) alongsideReply = await Control.ExecuteAsync(alongside, ct).ConfigureAwait(false);
+            bool protect = _security != null && (DataProtection != DataProtectionLevel.Clear || _security.ImpliesPrivateData && DataProtection == DataProtectionLevel.Private);
             Socket? socket = null;
             Socket? listener = null;
+            IPreparedDataStream? prepared = null;
+            Exception? prepareFailure = null;
+            // A passive connection is open before the server answers the command: its TLS ClientHello is generated
+            // while the server works on the command (and sent only once the server answers 1xx).
+            void Prepare()
+            {
+                if (!protect || socket == null || _security is not IPreparesDataStreams preparer) return;
+                try { prepared = preparer.PrepareDataStream(new NetworkStream(socket, ownsSocket: false), DataProtection, DataStreamRole.Client); }
+                catch (Exception e) { prepareFailure = e; }
+            }
             try
             {
-                if (Options.DataConnectionMode == DataConnectionMode.Passive)
-                    socket = await ConnectPassiveAsync(ct).ConfigureAwait(false);
-                else
-                    listener = await ListenActiveAsync(ct).ConfigureAwait(false);
-
-                // RFC 959 s.4.1.3: REST must come right before the transfer command; servers such as
-                // inetutils-ftpd forget the restart point when EPSV/PORT comes in between.
-                if (restartAt > 0)
+                FtpReply? reply = null;
+                if (pipeline)
                 {
-                    var rest = await Control.ExecuteAsync("REST " + restartAt, ct).ConfigureAwait(false);
-                    if (rest.Code != 350)
-                        throw new FtpException(FtpErrorKind.NotSupported, "ResumeNotSupported", $"{Options.Host} cannot restart a transfer at byte {restartAt} (REST): {rest.Code} {rest.Message}", rest);
-                }
-
-                bool protect = _security != null && (DataProtection != DataProtectionLevel.Clear || _security.ImpliesPrivateData && DataProtection == DataProtectionLevel.Private);
-                if (socket != null) TuneDataSocket(socket);
-                // A passive connection is open before the command goes out: its TLS ClientHello is generated while
-                // the server works on the command (sent only once the server answers 1xx).
-                IPreparedDataStream? prepared = null;
-                Exception? prepareFailure = null;
-                Action? prepare = protect && socket != null && _security is IPreparesDataStreams preparer
-                    ? () =>
+                    var lines = new List<string>(3);
+                    if (alongside != null) lines.Add(alongside);
+                    lines.Add("EPSV");
+                    lines.Add(command);
+                    await Control.SendAsync(lines, ct).ConfigureAwait(false);
+                    if (alongside != null) alongsideReply = await Control.ReadReplyAsync(ct).ConfigureAwait(false);
+                    var epsv = await Control.ReadReplyAsync(ct).ConfigureAwait(false);
+                    if (epsv.Code == 229)
                     {
-                        try { prepared = preparer.PrepareDataStream(new NetworkStream(socket, ownsSocket: false), DataProtection, DataStreamRole.Client); }
-                        catch (Exception e) { prepareFailure = e; }
+                        var endPoint = new IPEndPoint(Control.RemoteEndPoint.Address, PassiveReplyParser.ParseEpsv(epsv));
+                        var pending = Control.ReadReplyAsync(ct);
+                        try
+                        {
+                            socket = await ConnectDataAsync(endPoint, ct).ConfigureAwait(false);
+                        }
+                        catch (Exception e)
+                        {
+                            // The server may be waiting for this connection: ABOR, and report the server's own refusal
+                            // of the command if that is what stood in the way.
+                            var answer = await AbortTransferAsync(new DataTransfer(command, null, null), pending).ConfigureAwait(false);
+                            if (answer is { Code: >= 500 }) throw FtpException.FromReply(command, answer);
+                            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e).Throw();
+                        }
+                        TuneDataSocket(socket!);
+                        Prepare();
+                        reply = await pending.ConfigureAwait(false);
                     }
-                    : null;
-                FtpReply reply;
-                try
-                {
-                    reply = await Control.ExecuteAsync(command, prepare, ct).ConfigureAwait(false);
+                    else
+                    {
+                        // The command went out with no data connection set up: read its answer (a refusal, or from an
+                        // odd server a 1xx and its end) to stay in step, then set the connection up one step at a time.
+                        var answer = await Control.ReadReplyAsync(ct).ConfigureAwait(false);
+                        if (answer.IsPreliminary) await Control.ReadReplyAsync(ct).ConfigureAwait(false);
+                        if (epsv.Code is not (500 or 501 or 502 or 504 or 522)) throw FtpException.FromReply("EPSV", epsv);
+                        _epsvUnsupported = true;
+                    }
                 }
-                catch
+                if (reply == null)
                 {
-                    prepared?.Dispose();
-                    throw;
+                    if (Options.DataConnectionMode == DataConnectionMode.Passive)
+                        socket = await ConnectPassiveAsync(ct).ConfigureAwait(false);
+                    else
+                        listener = await ListenActiveAsync(ct).ConfigureAwait(false);
+
+                    // RFC 959 s.4.1.3: REST must come right before the transfer command; servers such as
+                    // inetutils-ftpd forget the restart point when EPSV/PORT comes in between.
+                    if (restartAt > 0)
+                    {
+                        var rest = await Control.ExecuteAsync("REST " + restartAt, ct).ConfigureAwait(false);
+                        if (rest.Code != 350)
+                            throw new FtpException(FtpErrorKind.NotSupported, "ResumeNotSupported", $"{Options.Host} cannot restart a transfer at byte {restartAt} (REST): {rest.Code} {rest.Message}", rest);
+                    }
+                    if (socket != null) TuneDataSocket(socket);
+                    reply = await Control.ExecuteAsync(command, Prepare, ct).ConfigureAwait(false);
                 }
+
                 if (!reply.IsPreliminary) prepared?.Dispose();
-                if (reply.IsCompletion) return new DataTransfer(command, socket, null);
+                if (reply.IsCompletion) return new DataTransfer(command, socket, null) { AlongsideReply = alongsideReply };
                 if (!reply.IsPreliminary) throw FtpException.FromReply(command, reply);
 
                 if (listener != null)
@@ -107,8 +148,10 @@ namespace SecureFtp
                     {
                         if (prepareFailure != null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(prepareFailure).Throw();
                         var raw = stream;
-                        stream = await ProtectDataStreamAsync(socket!, prepared != null
-                            ? prepared.OpenAsync
+                        var opening = prepared;
+                        prepared = null;
+                        stream = await ProtectDataStreamAsync(socket!, opening != null
+                            ? opening.OpenAsync
                             : c => _security!.OpenDataStreamAsync(raw, DataProtection, DataStreamRole.Client, c), ct).ConfigureAwait(false);
                     }
                     catch
@@ -119,12 +162,13 @@ namespace SecureFtp
                         throw;
                     }
                 }
-                var transfer = new DataTransfer(command, socket, stream, reply);
+                var transfer = new DataTransfer(command, socket, stream, reply) { AlongsideReply = alongsideReply };
                 socket = null;
                 return transfer;
             }
             catch
             {
+                prepared?.Dispose();
                 socket?.Dispose();
                 throw;
             }
@@ -133,6 +177,20 @@ namespace SecureFtp
                 listener?.Dispose();
             }
         }
+
+        /// <summary>Whether this transfer's commands may go out together (see <see cref="FtpClientOptions.PipelineCommands"/>):
+        /// on a TLS control connection only. RFC 2228 mechanisms (X-SafeTP1, KEA) protect each command and its reply
+        /// as a pair (KEA numbers them), so their commands go one at a time.</summary>
+        private bool CanPipeline(long restartAt) =>
+            Options.PipelineCommands && restartAt == 0 && _security != null && CommandChannelProtected && Control.Protection == null
+            && Options.DataConnectionMode == DataConnectionMode.Passive && Options.UseExtendedPassive && !_epsvUnsupported
+            && !LosesPipelinedCommands(Greeting);
+
+        /// <summary>Servers known to drop commands that arrive before the previous reply was sent (lftp's
+        /// auto-sync-mode list).</summary>
+        private static bool LosesPipelinedCommands(string? greeting) =>
+            greeting != null && (greeting.IndexOf("Microsoft FTP Service", StringComparison.OrdinalIgnoreCase) >= 0
+                                 || greeting.IndexOf("MadGoat", StringComparison.OrdinalIgnoreCase) >= 0);
 
         private static void TuneDataSocket(Socket socket)
         {
@@ -320,20 +378,26 @@ namespace SecureFtp
         /// <summary>Stops a transfer that failed or was cancelled on our side and brings the session back in step:
         /// ABOR (RFC 959 s.4.1.3), the data connection closed, and every pending reply consumed, found by a NOOP
         /// marker so no stray 426/226 is taken as the answer to the next command.</summary>
-        private async Task AbortTransferAsync(DataTransfer transfer)
+        /// <returns>The command's own reply when it was still to come (<paramref name="pendingReply"/>).</returns>
+        private async Task<FtpReply?> AbortTransferAsync(DataTransfer transfer, Task<FtpReply>? pendingReply = null)
         {
             (transfer.Stream as IAbortableStream)?.Abort();
             transfer.Dispose();
-            if (_control == null || !_control.IsConnected) return;
+            if (_control == null || !_control.IsConnected) return null;
+            FtpReply? answer = null;
             try
             {
                 using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(Math.Max(5, Options.ReadTimeout.TotalSeconds)));
                 await Control.SendAsync("ABOR", cts.Token).ConfigureAwait(false);
                 await Control.SendAsync("NOOP", cts.Token).ConfigureAwait(false);
+                if (pendingReply != null)
+                {
+                    answer = await pendingReply.ConfigureAwait(false);
+                }
                 for (int i = 0; i < 6; i++)
                 {
                     var reply = await Control.ReadReplyAsync(cts.Token).ConfigureAwait(false);
-                    if (reply.Code == 200) return;
+                    if (reply.Code == 200) return answer;
                 }
             }
             catch (Exception e)
@@ -341,6 +405,7 @@ namespace SecureFtp
                 Options.Verbose?.Invoke($"ABOR did not bring the session back in step ({e.Message}); closing it.");
                 _control?.Dispose();
             }
+            return answer;
         }
     }
 }

@@ -22,13 +22,16 @@ namespace SecureFtp
         }
 
         private Task<long> DownloadCoreAsync(string remotePath, Stream destination, long offset, IProgress<TransferProgress>? progress, CancellationToken ct)
-            => Exclusive(() => DownloadUnlockedAsync(remotePath, destination, offset, expectedLength: null, progress, ct), ct);
+            => Exclusive(async () => (await DownloadUnlockedAsync(remotePath, destination, offset, expectedLength: null, progress, ct).ConfigureAwait(false)).Bytes, ct);
 
-        private async Task<long> DownloadUnlockedAsync(string remotePath, Stream destination, long offset, long? expectedLength, IProgress<TransferProgress>? progress, CancellationToken ct)
+        /// <returns>The bytes received, and the reply to <paramref name="alongside"/> (a query sent with the
+        /// transfer's commands, see <see cref="OpenDataTransferAsync"/>).</returns>
+        private async Task<(long Bytes, FtpReply? Alongside)> DownloadUnlockedAsync(string remotePath, Stream destination, long offset, long? expectedLength,
+            IProgress<TransferProgress>? progress, CancellationToken ct, string? alongside = null)
         {
             FtpCommand.CheckArgument(remotePath, "remote path");
             await EnsureBinaryAsync(ct).ConfigureAwait(false);
-            var transfer = await OpenDataTransferAsync("RETR " + remotePath, offset, ct).ConfigureAwait(false);
+            var transfer = await OpenDataTransferAsync("RETR " + remotePath, offset, ct, alongside).ConfigureAwait(false);
             if (offset == 0 && AnnouncedLength(transfer.Preliminary) is long announced)
             {
                 _retrAnnouncesSize = true;
@@ -68,7 +71,7 @@ namespace SecureFtp
             if (expectedLength is long expected && offset + total != expected)
                 throw new FtpException(FtpErrorKind.Truncated, "TransferTruncated",
                     $"The download of {remotePath} ended at byte {offset + total}, but the server said the file has {expected} bytes.");
-            return total;
+            return (total, transfer.AlongsideReply);
         }
 
         private static readonly System.Text.RegularExpressions.Regex AnnouncedBytes =
@@ -138,14 +141,17 @@ namespace SecureFtp
                         throw new FtpException(FtpErrorKind.Protocol, "LocalFileLonger", $"Cannot resume: the local {part} has {offset} bytes but {remotePath} has only {rs}.");
                 }
                 var clock = Stopwatch.StartNew();
-                long got;
+                long got = 0;
+                FtpReply? mdtm = null;
                 using (var file = OpenLocalForWrite(part, offset))
                 {
-                    got = offset == remoteSize ? 0 : await DownloadUnlockedAsync(remotePath, file, offset, remoteSize, progress, ct).ConfigureAwait(false);
+                    // The remote time (MDTM) rides along with the transfer's commands where they are pipelined.
+                    if (offset != remoteSize)
+                        (got, mdtm) = await DownloadUnlockedAsync(remotePath, file, offset, remoteSize, progress, ct, alongside: "MDTM " + remotePath).ConfigureAwait(false);
                     try { await file.FlushAsync(ct).ConfigureAwait(false); }
                     catch (IOException e) { throw new FtpException(FtpErrorKind.LocalIo, "LocalWriteFailed", $"Could not finish writing {part}: {e.Message}", inner: e); }
                 }
-                var modified = await GetModifiedTimeUnlockedAsync(remotePath, ct).ConfigureAwait(false);
+                var modified = mdtm != null ? ModifiedTimeOf(mdtm) : await GetModifiedTimeUnlockedAsync(remotePath, ct).ConfigureAwait(false);
                 if (modified is DateTime m) File.SetLastWriteTimeUtc(part, m);
 #if NET
                 File.Move(part, final, overwrite: true); // one rename(2): the final name never goes missing

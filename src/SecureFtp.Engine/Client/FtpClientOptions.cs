@@ -75,6 +75,12 @@ namespace SecureFtp
         /// (curl's --disable-epsv, lftp's ftp:prefer-epsv).</summary>
         public bool UseExtendedPassive { get; set; } = true;
 
+        /// <summary>Send a download's commands together (MDTM, EPSV and RETR in one flight) instead of waiting a round
+        /// trip for each, as lftp does with ftp:sync-mode off. Only on a TLS control connection (no middlebox can
+        /// read, let alone rewrite, what it cannot decrypt; RFC 2228 mechanisms pair each command with its reply),
+        /// only in passive mode, never for a resume, and never with servers known to lose pipelined commands. Off waits for every reply, as RFC 959 s.5.4 asks.</summary>
+        public bool PipelineCommands { get; set; } = true;
+
         /// <summary>The address to announce in EPRT/PORT; null = the control connection's local address.</summary>
         public IPAddress? ActiveAddress { get; set; }
 

@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.IO;
 using System.Net;
 using System.Net.Sockets;
@@ -76,6 +77,22 @@ namespace SecureFtp.Protocol
             var bytes = Encoding.GetBytes(wire + "\r\n");
             await WithTimeout(c => _transport.WriteAsync(bytes, 0, bytes.Length, c), "sending " + FtpCommand.Verb(line), ct).ConfigureAwait(false);
             await WithTimeout(c => _transport.FlushAsync(c), "sending " + FtpCommand.Verb(line), ct).ConfigureAwait(false);
+        }
+
+        /// <summary>Sends several commands in one write (pipelining); the caller reads one reply for each, in order.</summary>
+        public async Task SendAsync(IReadOnlyList<string> lines, CancellationToken ct)
+        {
+            var wire = new StringBuilder();
+            foreach (var line in lines)
+            {
+                FtpCommand.CheckArgument(line, "command");
+                Transcript?.Invoke(line, null);
+                wire.Append(Protection != null ? Protection.ProtectCommand(line) : line).Append("\r\n");
+                Trace?.Invoke(true, FtpCommand.Redact(line));
+            }
+            var bytes = Encoding.GetBytes(wire.ToString());
+            await WithTimeout(c => _transport.WriteAsync(bytes, 0, bytes.Length, c), "sending " + FtpCommand.Verb(lines[0]), ct).ConfigureAwait(false);
+            await WithTimeout(c => _transport.FlushAsync(c), "sending " + FtpCommand.Verb(lines[0]), ct).ConfigureAwait(false);
         }
 
         public async Task<FtpReply> ReadReplyAsync(CancellationToken ct)

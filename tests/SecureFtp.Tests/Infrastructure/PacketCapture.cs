@@ -107,6 +107,27 @@ public sealed class PacketCapture : IDisposable
         }
     }
 
+    /// <summary>The TCP segments that carry payload in a pcap file (IPv4 over Ethernet or Linux cooked capture,
+    /// as tcpdump writes for lo): source port, destination port and payload length, in capture order.</summary>
+    public static IEnumerable<(int SourcePort, int DestinationPort, int Length)> TcpSegments(byte[] pcap)
+    {
+        int linkType = BitConverter.ToInt32(pcap, 20);
+        int linkHeader = linkType switch { 1 => 14, 113 => 16, _ => throw new NotSupportedException($"pcap link type {linkType}") };
+        for (int at = 24; at + 16 <= pcap.Length;)
+        {
+            int captured = BitConverter.ToInt32(pcap, at + 8);
+            int ip = at + 16 + linkHeader;
+            at += 16 + captured;
+            if ((pcap[ip] >> 4) != 4 || pcap[ip + 9] != 6) continue; // IPv4, TCP
+            int ipHeader = (pcap[ip] & 0x0F) * 4;
+            int ipLength = pcap[ip + 2] << 8 | pcap[ip + 3];
+            int tcp = ip + ipHeader;
+            int tcpHeader = (pcap[tcp + 12] >> 4) * 4;
+            int payload = ipLength - ipHeader - tcpHeader;
+            if (payload > 0) yield return (pcap[tcp] << 8 | pcap[tcp + 1], pcap[tcp + 2] << 8 | pcap[tcp + 3], payload);
+        }
+    }
+
     /// <summary>Whether <paramref name="needle"/> occurs anywhere in <paramref name="captured"/>.</summary>
     public static bool Contains(byte[] captured, ReadOnlySpan<byte> needle) => captured.AsSpan().IndexOf(needle) >= 0;
 

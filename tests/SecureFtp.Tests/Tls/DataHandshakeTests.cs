@@ -70,6 +70,48 @@ public sealed class DataHandshakeTests(VsftpdFixture fixture) : IClassFixture<Vs
         Assert.True(clientHellos == 2, $"{clientHellos} ClientHellos on the wire; expected the control connection's and the one completed download's");
     }
 
+    /// <summary>With pipelining (the default on a TLS control connection) a download's MDTM, EPSV and RETR go out
+    /// in one flight; without it, one at a time. Both fetch the same bytes and keep the server's time.</summary>
+    [SkippableFact]
+    public async Task Pipelined_downloads_send_their_commands_in_one_flight_and_fetch_the_same_files()
+    {
+        var server = fixture.Require();
+        var served = Enumerable.Range(1, 5).Select(i => server.CreateFile($"pipeline/f{i}.bin", 3000 + i)).ToList();
+        string local = Directory.CreateTempSubdirectory("secureftp-pipeline-").FullName;
+        try
+        {
+            async Task<int> ControlFlightsAsync(bool pipeline)
+            {
+                using var capture = await PacketCapture.StartAsync($"tcp port {server.Port}");
+                var options = server.ClientOptions("127.0.0.1");
+                options.DataProtection = DataProtectionLevel.Private;
+                options.PipelineCommands = pipeline;
+                using (var client = await FtpClient.ConnectAsync(options))
+                {
+                    await client.DownloadFileAsync(served[0].RemotePath, Path.Combine(local, "warm.bin"), overwrite: true); // TYPE I and the first SIZE
+                    foreach (var file in served)
+                    {
+                        string path = Path.Combine(local, $"{pipeline}-{Path.GetFileName(file.RemotePath)}");
+                        await client.DownloadFileAsync(file.RemotePath, path);
+                        Assert.Equal(file.Sha256, FtpServerFixture.Sha256Of(path));
+                        Assert.Equal(File.GetLastWriteTimeUtc(file.LocalPath), File.GetLastWriteTimeUtc(path), TimeSpan.FromSeconds(1));
+                    }
+                    await client.DisconnectAsync();
+                }
+                var captured = await capture.StopAsync();
+                return PacketCapture.TcpSegments(captured).Count(s => s.DestinationPort == server.Port);
+            }
+
+            int oneAtATime = await ControlFlightsAsync(pipeline: false);
+            int pipelined = await ControlFlightsAsync(pipeline: true);
+
+            // Per download: MDTM, EPSV, RETR one segment each, against one segment for all three.
+            Assert.True(oneAtATime - pipelined >= 2 * served.Count,
+                $"client segments on the control connection: {pipelined} pipelined, {oneAtATime} one at a time");
+        }
+        finally { Directory.Delete(local, true); }
+    }
+
     private static int Occurrences(byte[] haystack, byte[] needle)
     {
         int count = 0;
