@@ -48,6 +48,10 @@ namespace SecureFtp.PowerShell.Commands
         [Parameter]
         public SwitchParameter ActiveMode { get; set; }
 
+        /// <summary>Waits for each reply before the next command, for a server that loses pipelined commands.</summary>
+        [Parameter]
+        public SwitchParameter NoPipelining { get; set; }
+
         [Parameter]
         public string? TrustStorePath { get; set; }
 
@@ -103,6 +107,7 @@ namespace SecureFtp.PowerShell.Commands
                 SkipCertificateCheck = SkipCertificateCheck,
                 ClientCertificate = ClientCertificate,
                 DataConnectionMode = ActiveMode ? DataConnectionMode.Active : DataConnectionMode.Passive,
+                PipelineCommands = !NoPipelining,
                 TrustStorePath = TrustStorePath is null ? null : LocalPath(TrustStorePath),
                 AcceptNewKey = AcceptKey,
                 ErrorOnUntrusted = ErrorOnUntrusted,

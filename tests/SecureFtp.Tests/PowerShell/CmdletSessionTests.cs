@@ -55,6 +55,22 @@ public class CmdletSessionTests(VsftpdFixture server) : IClassFixture<VsftpdFixt
     }
 
     [SkippableFact]
+    public void NoPipelining_makes_the_session_wait_for_each_reply_and_transfers_still_work()
+    {
+        using var ps = Connected();
+        Assert.Equal(true, ps.Run("(Get-SecureFtpSession -Current).Client.Options.PipelineCommands").ThrowOnError().Single());
+        var file = server.CreateFile("sync-" + Guid.NewGuid().ToString("N")[..8] + ".bin", 2345);
+        var result = ps.Run("""
+            $session = Connect-SecureFtp -ComputerName $hostName -Port $port -Credential $credential -Mechanism Tls -CertificateThumbprint $thumbprint -NoPipelining
+            $session.Client.Options.PipelineCommands
+            Receive-FtpFile -Session $session -Path $remote -Destination sync.bin
+            """, ("credential", Credential(server.User, server.Password)), ("hostName", server.Host), ("port", server.Port),
+            ("thumbprint", server.CertificateThumbprint), ("remote", file.RemotePath)).ThrowOnError();
+        Assert.Equal(false, result.Single());
+        Assert.Equal(file.Sha256, FtpServerFixture.Sha256Of(Path.Combine(_local, "sync.bin")));
+    }
+
+    [SkippableFact]
     public void Wrong_password_is_a_SecurityError_with_an_id_and_no_session()
     {
         server.Require();
