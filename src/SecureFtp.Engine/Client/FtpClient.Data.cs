@@ -61,16 +61,12 @@ namespace SecureFtp
             bool protect = _security != null && (DataProtection != DataProtectionLevel.Clear || _security.ImpliesPrivateData && DataProtection == DataProtectionLevel.Private);
             Socket? socket = null;
             Socket? listener = null;
-            IPreparedDataStream? prepared = null;
-            Exception? prepareFailure = null;
-            // A passive connection is open before the server answers the command: its TLS ClientHello is generated
-            // while the server works on the command (and sent only once the server answers 1xx).
-            void Prepare()
-            {
-                if (!protect || socket == null || _security is not IPreparesDataStreams preparer) return;
-                try { prepared = preparer.PrepareDataStream(new NetworkStream(socket, ownsSocket: false), DataProtection, DataStreamRole.Client); }
-                catch (Exception e) { prepareFailure = e; }
-            }
+            // The data connection's TLS ClientHello (and its key generation) is made on a worker thread while the
+            // commands and the connection set-up go back and forth; it is sent only once the server answers 1xx.
+            var level = DataProtection;
+            var preparing = protect && _security is IPreparesDataStreams preparer
+                ? Task.Run(() => preparer.PrepareDataStream(level, DataStreamRole.Client), CancellationToken.None)
+                : null;
             try
             {
                 FtpReply? reply = null;
@@ -100,7 +96,6 @@ namespace SecureFtp
                             System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e).Throw();
                         }
                         TuneDataSocket(socket!);
-                        Prepare();
                         reply = await pending.ConfigureAwait(false);
                     }
                     else
@@ -129,10 +124,14 @@ namespace SecureFtp
                             throw new FtpException(FtpErrorKind.NotSupported, "ResumeNotSupported", $"{Options.Host} cannot restart a transfer at byte {restartAt} (REST): {rest.Code} {rest.Message}", rest);
                     }
                     if (socket != null) TuneDataSocket(socket);
-                    reply = await Control.ExecuteAsync(command, Prepare, ct).ConfigureAwait(false);
+                    reply = await Control.ExecuteAsync(command, ct).ConfigureAwait(false);
                 }
 
-                if (!reply.IsPreliminary) prepared?.Dispose();
+                if (!reply.IsPreliminary)
+                {
+                    await DiscardPreparedAsync(preparing).ConfigureAwait(false);
+                    preparing = null;
+                }
                 if (reply.IsCompletion) return new DataTransfer(command, socket, null) { AlongsideReply = alongsideReply };
                 if (!reply.IsPreliminary) throw FtpException.FromReply(command, reply);
 
@@ -146,12 +145,11 @@ namespace SecureFtp
                 {
                     try
                     {
-                        if (prepareFailure != null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(prepareFailure).Throw();
                         var raw = stream;
-                        var opening = prepared;
-                        prepared = null;
-                        stream = await ProtectDataStreamAsync(socket!, opening != null
-                            ? opening.OpenAsync
+                        var prepared = preparing != null ? await preparing.ConfigureAwait(false) : null;
+                        preparing = null;
+                        stream = await ProtectDataStreamAsync(socket!, prepared != null
+                            ? c => prepared.OpenAsync(raw, c)
                             : c => _security!.OpenDataStreamAsync(raw, DataProtection, DataStreamRole.Client, c), ct).ConfigureAwait(false);
                     }
                     catch
@@ -168,7 +166,7 @@ namespace SecureFtp
             }
             catch
             {
-                prepared?.Dispose();
+                await DiscardPreparedAsync(preparing).ConfigureAwait(false);
                 socket?.Dispose();
                 throw;
             }
@@ -176,6 +174,14 @@ namespace SecureFtp
             {
                 listener?.Dispose();
             }
+        }
+
+        /// <summary>Frees a prepared handshake that will not be used (its failure, if it failed, no longer matters).</summary>
+        private static async Task DiscardPreparedAsync(Task<IPreparedDataStream?>? preparing)
+        {
+            if (preparing == null) return;
+            try { (await preparing.ConfigureAwait(false))?.Dispose(); }
+            catch (Exception) { /* a preparation that failed has nothing to free */ }
         }
 
         /// <summary>Whether this transfer's commands may go out together (see <see cref="FtpClientOptions.PipelineCommands"/>):

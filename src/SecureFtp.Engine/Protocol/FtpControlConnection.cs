@@ -113,18 +113,12 @@ namespace SecureFtp.Protocol
 
         /// <summary>Sends a command and reads its reply, skipping nothing: a 1xx preliminary reply is returned
         /// as-is so data-transfer callers can wait for the completion reply themselves.</summary>
-        public Task<FtpReply> ExecuteAsync(string line, CancellationToken ct) => ExecuteAsync(line, null, ct);
-
-        /// <summary>As <see cref="ExecuteAsync(string, CancellationToken)"/>, running <paramref name="whileWaiting"/>
-        /// between sending the command and reading its reply: local work that then overlaps the server's round trip.
-        /// It must not throw (the reply would be left unread).</summary>
-        public async Task<FtpReply> ExecuteAsync(string line, Action? whileWaiting, CancellationToken ct)
+        public async Task<FtpReply> ExecuteAsync(string line, CancellationToken ct)
         {
             await _lock.WaitAsync(ct).ConfigureAwait(false);
             try
             {
                 await SendAsync(line, ct).ConfigureAwait(false);
-                whileWaiting?.Invoke();
                 return await ReadReplyAsync(ct).ConfigureAwait(false);
             }
             finally { _lock.Release(); }

@@ -72,7 +72,7 @@ namespace SecureFtp.Security.Tls
     {
         private const int TransportChunk = 256 * 1024;
 
-        private readonly Stream _transport;
+        private Stream _transport;
         private readonly bool _ownsTransport;
         private readonly object _sync = new object();
         // Pooled: a session of many small files opens a data channel per file, and fresh 256 KiB arrays would
@@ -104,7 +104,8 @@ namespace SecureFtp.Security.Tls
             => Prepare(context, raw, ownsRaw, host, isData, resumeFrom, clientCertificate).CompleteHandshakeAsync(validate, ct);
 
         /// <summary>The first half of a client handshake, without I/O: the SSL object set up and the ClientHello,
-        /// key share included, generated into the write BIO. <see cref="CompleteHandshakeAsync"/> sends it.</summary>
+        /// key share included, generated into the write BIO. <see cref="CompleteHandshakeAsync"/> sends it.
+        /// <paramref name="raw"/> may be <see cref="Stream.Null"/> until <see cref="AttachTransport"/>.</summary>
         public static OpenSslChannel Prepare(OpenSslContext context, Stream raw, bool ownsRaw, string host, bool isData,
             OpenSslChannel? resumeFrom, X509Certificate2? clientCertificate)
         {
@@ -170,6 +171,9 @@ namespace SecureFtp.Security.Tls
                 throw;
             }
         }
+
+        /// <summary>Gives a channel prepared before its connection existed the connection to run on.</summary>
+        public void AttachTransport(Stream raw) => _transport = raw;
 
         /// <summary>Drops a prepared handshake that will not be sent (the server refused the transfer).</summary>
         public void Discard() => DisposeWithoutCloseNotify();

@@ -89,32 +89,24 @@ namespace SecureFtp.Security.Tls
             return OpenDataChannelAsync(raw, c => ConnectAsync(raw, ownsRaw: true, isData: true, c), ct);
         }
 
-        /// <summary>With OpenSSL, the data connection's ClientHello is generated while the transfer command's reply
-        /// is on its way (see <see cref="IPreparesDataStreams"/>). SslStream cannot split its handshake.</summary>
-        public IPreparedDataStream? PrepareDataStream(Stream raw, DataProtectionLevel level, DataStreamRole role)
+        /// <summary>With OpenSSL, the data connection's ClientHello is generated before the connection is open (see
+        /// <see cref="IPreparesDataStreams"/>). SslStream cannot split its handshake.</summary>
+        public IPreparedDataStream? PrepareDataStream(DataProtectionLevel level, DataStreamRole role)
         {
             if (_openSsl == null || level == DataProtectionLevel.Clear) return null;
             CheckDataStream(level, role);
-            OpenSslChannel channel;
-            try
-            {
-                channel = OpenSslChannel.Prepare(_openSsl, raw, ownsRaw: true, _host, isData: true, _control as OpenSslChannel, _clientCertificate);
-            }
-            catch
-            {
-                raw.Dispose();
-                throw;
-            }
-            return new PreparedDataChannel(this, raw, channel);
+            return new PreparedDataChannel(this,
+                OpenSslChannel.Prepare(_openSsl, Stream.Null, ownsRaw: true, _host, isData: true, _control as OpenSslChannel, _clientCertificate));
         }
 
-        private sealed class PreparedDataChannel(TlsSecuritySession session, Stream raw, OpenSslChannel channel) : IPreparedDataStream
+        private sealed class PreparedDataChannel(TlsSecuritySession session, OpenSslChannel channel) : IPreparedDataStream
         {
             private bool _opened;
 
-            public Task<Stream> OpenAsync(CancellationToken ct)
+            public Task<Stream> OpenAsync(Stream raw, CancellationToken ct)
             {
                 _opened = true;
+                channel.AttachTransport(raw);
                 return session.OpenDataChannelAsync(raw, async c => await channel.CompleteHandshakeAsync(session.ValidateDataConnection, c).ConfigureAwait(false), ct);
             }
 
