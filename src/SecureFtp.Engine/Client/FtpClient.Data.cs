@@ -63,10 +63,14 @@ namespace SecureFtp
             Socket? listener = null;
             // The data connection's TLS ClientHello (and its key generation) is made on a worker thread while the
             // commands and the connection set-up go back and forth; it is sent only once the server answers 1xx.
+            // It starts once the commands are out, so it does not hold up sending them.
             var level = DataProtection;
-            var preparing = protect && _security is IPreparesDataStreams preparer
-                ? Task.Run(() => preparer.PrepareDataStream(level, DataStreamRole.Client), CancellationToken.None)
-                : null;
+            Task<IPreparedDataStream?>? preparing = null;
+            void StartPreparing()
+            {
+                if (protect && preparing == null && _security is IPreparesDataStreams preparer)
+                    preparing = Task.Run(() => preparer.PrepareDataStream(level, DataStreamRole.Client), CancellationToken.None);
+            }
             try
             {
                 FtpReply? reply = null;
@@ -77,6 +81,7 @@ namespace SecureFtp
                     lines.Add("EPSV");
                     lines.Add(command);
                     await Control.SendAsync(lines, ct).ConfigureAwait(false);
+                    StartPreparing();
                     if (alongside != null) alongsideReply = await Control.ReadReplyAsync(ct).ConfigureAwait(false);
                     var epsv = await Control.ReadReplyAsync(ct).ConfigureAwait(false);
                     if (epsv.Code == 229)
@@ -110,6 +115,7 @@ namespace SecureFtp
                 }
                 if (reply == null)
                 {
+                    StartPreparing();
                     if (Options.DataConnectionMode == DataConnectionMode.Passive)
                         socket = await ConnectPassiveAsync(ct).ConfigureAwait(false);
                     else
