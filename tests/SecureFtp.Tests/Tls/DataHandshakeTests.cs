@@ -21,8 +21,7 @@ public sealed class DataHandshakeTests(VsftpdFixture fixture) : IClassFixture<Vs
         var server = fixture.Require();
         var served = server.CreateFile("handshake/small.bin", 4096);
         using var capture = await PacketCapture.StartAsync(server);
-        var options = server.ClientOptions("127.0.0.1");
-        options.DataProtection = DataProtectionLevel.Private;
+        var options = PrivateByAddress(server);
         options.TlsProtocols = SslProtocols.Tls13;
         using (var client = await FtpClient.ConnectAsync(options))
         {
@@ -49,9 +48,7 @@ public sealed class DataHandshakeTests(VsftpdFixture fixture) : IClassFixture<Vs
         var server = fixture.Require();
         var served = server.CreateFile("handshake/present.bin", 1000);
         using var capture = await PacketCapture.StartAsync(server);
-        var options = server.ClientOptions("127.0.0.1");
-        options.DataProtection = DataProtectionLevel.Private;
-        using (var client = await FtpClient.ConnectAsync(options))
+        using (var client = await FtpClient.ConnectAsync(PrivateByAddress(server)))
         {
             var e = await Assert.ThrowsAsync<FtpException>(() => client.DownloadAsync(server.RemotePath("handshake/missing.bin"), new MemoryStream()));
             Assert.Contains("550", e.Message);
@@ -83,8 +80,7 @@ public sealed class DataHandshakeTests(VsftpdFixture fixture) : IClassFixture<Vs
             async Task<int> ControlFlightsAsync(bool pipeline)
             {
                 using var capture = await PacketCapture.StartAsync($"tcp port {server.Port}");
-                var options = server.ClientOptions("127.0.0.1");
-                options.DataProtection = DataProtectionLevel.Private;
+                var options = PrivateByAddress(server);
                 options.PipelineCommands = pipeline;
                 using (var client = await FtpClient.ConnectAsync(options))
                 {
@@ -110,6 +106,14 @@ public sealed class DataHandshakeTests(VsftpdFixture fixture) : IClassFixture<Vs
                 $"client segments on the control connection: {pipelined} pipelined, {oneAtATime} one at a time");
         }
         finally { Directory.Delete(local, true); }
+    }
+
+    /// <summary>The fixture's options by IP literal (the OpenSSL path every user with an address takes), PROT P.</summary>
+    private static FtpClientOptions PrivateByAddress(FtpServerFixture server)
+    {
+        var options = server.ClientOptions("127.0.0.1");
+        options.DataProtection = DataProtectionLevel.Private;
+        return options;
     }
 
     private static int Occurrences(byte[] haystack, byte[] needle)
