@@ -109,7 +109,7 @@ namespace SecureFtp
                         // odd server a 1xx and its end) to stay in step, then set the connection up one step at a time.
                         var answer = await Control.ReadReplyAsync(ct).ConfigureAwait(false);
                         if (answer.IsPreliminary) await Control.ReadReplyAsync(ct).ConfigureAwait(false);
-                        if (epsv.Code is not (500 or 501 or 502 or 504 or 522)) throw FtpException.FromReply("EPSV", epsv);
+                        if (!UnknownHere(epsv)) throw FtpException.FromReply("EPSV", epsv);
                         _epsvUnsupported = true;
                     }
                 }
@@ -204,6 +204,10 @@ namespace SecureFtp
             greeting != null && (greeting.IndexOf("Microsoft FTP Service", StringComparison.OrdinalIgnoreCase) >= 0
                                  || greeting.IndexOf("MadGoat", StringComparison.OrdinalIgnoreCase) >= 0);
 
+        /// <summary>The replies by which a server says it does not know EPSV/EPRT (or refuses it on this network,
+        /// 522): the cue to fall back to PASV/PORT. Any other refusal is an error.</summary>
+        private static bool UnknownHere(FtpReply reply) => reply.Code is 500 or 501 or 502 or 504 or 522;
+
         private static void TuneDataSocket(Socket socket)
         {
             socket.NoDelay = true;
@@ -243,7 +247,7 @@ namespace SecureFtp
                     port = PassiveReplyParser.ParseEpsv(reply);
                     return await ConnectDataAsync(new IPEndPoint(peer, port), ct).ConfigureAwait(false);
                 }
-                if (reply.Code is not (500 or 501 or 502 or 504 or 522))
+                if (!UnknownHere(reply))
                     throw FtpException.FromReply("EPSV", reply);
                 _epsvUnsupported = true;
             }
@@ -287,7 +291,7 @@ namespace SecureFtp
                 {
                     reply = await Control.ExecuteAsync("EPRT " + PassiveReplyParser.FormatEprt(ep), ct).ConfigureAwait(false);
                     if (reply.Code == 200) return listener;
-                    if (reply.Code is not (500 or 501 or 502 or 504 or 522)) throw FtpException.FromReply("EPRT", reply);
+                    if (!UnknownHere(reply)) throw FtpException.FromReply("EPRT", reply);
                     _eprtUnsupported = true;
                 }
                 reply = await Control.ExecuteAsync("PORT " + PassiveReplyParser.FormatPort(ep), ct).ConfigureAwait(false);

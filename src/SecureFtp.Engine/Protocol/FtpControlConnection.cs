@@ -68,16 +68,7 @@ namespace SecureFtp.Protocol
             _transport = newTransport;
         }
 
-        public async Task SendAsync(string line, CancellationToken ct)
-        {
-            FtpCommand.CheckArgument(line, "command");
-            Transcript?.Invoke(line, null);
-            string wire = Protection != null ? Protection.ProtectCommand(line) : line;
-            Trace?.Invoke(true, FtpCommand.Redact(line));
-            var bytes = Encoding.GetBytes(wire + "\r\n");
-            await WithTimeout(c => _transport.WriteAsync(bytes, 0, bytes.Length, c), "sending " + FtpCommand.Verb(line), ct).ConfigureAwait(false);
-            await WithTimeout(c => _transport.FlushAsync(c), "sending " + FtpCommand.Verb(line), ct).ConfigureAwait(false);
-        }
+        public Task SendAsync(string line, CancellationToken ct) => SendAsync(new[] { line }, ct);
 
         /// <summary>Sends several commands in one write (pipelining); the caller reads one reply for each, in order.</summary>
         public async Task SendAsync(IReadOnlyList<string> lines, CancellationToken ct)

@@ -107,7 +107,7 @@ namespace SecureFtp.Security.Tls
             {
                 _opened = true;
                 channel.AttachTransport(raw);
-                return session.OpenDataChannelAsync(raw, async c => await channel.CompleteHandshakeAsync(session.ValidateDataConnection, c).ConfigureAwait(false), ct);
+                return session.OpenDataChannelAsync(raw, async c => await channel.CompleteHandshakeAsync(session._verifier.CheckDataConnection, c).ConfigureAwait(false), ct);
             }
 
             public void Dispose()
@@ -163,15 +163,13 @@ namespace SecureFtp.Security.Tls
 
         private async Task<TlsChannel> ConnectAsync(Stream raw, bool ownsRaw, bool isData, CancellationToken ct)
         {
-            Func<X509Certificate2?, IReadOnlyList<X509Certificate2>, FtpException?> validate = isData ? ValidateDataConnection : _verifier.Check;
+            Func<X509Certificate2?, IReadOnlyList<X509Certificate2>, FtpException?> validate = isData ? _verifier.CheckDataConnection : _verifier.Check;
             if (_openSsl != null)
                 return await OpenSslChannel.ConnectAsync(_openSsl, raw, ownsRaw, _host, isData, isData ? _control as OpenSslChannel : null,
                     _clientCertificate, validate, ct).ConfigureAwait(false);
             return await SslStreamChannel.ConnectAsync(raw, ownsRaw, _host, isData, _protocols, _clientCertificate,
                 (leaf, chain) => validate(leaf, SentCertificates(chain)), ct).ConfigureAwait(false);
         }
-
-        private FtpException? ValidateDataConnection(X509Certificate2? leaf, IReadOnlyList<X509Certificate2> chain) => _verifier.CheckDataConnection(leaf, chain);
 
         /// <summary>The certificates the server sent, as SslStream hands them to its callback.</summary>
         private static IReadOnlyList<X509Certificate2> SentCertificates(X509Chain? chain)
