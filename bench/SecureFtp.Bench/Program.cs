@@ -13,7 +13,7 @@ if (args.Length > 0 && args[0] == "--memory-probe") return await MemoryProbe.Run
 var settings = BenchSettings.Parse(args);
 using var server = new BenchServer();
 server.Require();
-Console.WriteLine($"vsftpd on 127.0.0.1:{server.Port}; big file {settings.BigMiB} MiB, {settings.SmallCount} files of {settings.SmallKiB} KiB, {settings.Runs} runs each (best run counts)");
+Console.WriteLine($"vsftpd on 127.0.0.1:{server.Port}; big file {settings.BigMiB} MiB, {settings.SmallCount} files of {settings.SmallKiB} KiB, {settings.Runs} rounds, the contenders taking turns (best run counts)");
 var big = server.CreateFile("big.bin", settings.BigMiB * 1024L * 1024);
 for (int i = 1; i <= settings.SmallCount; i++) server.CreateFile($"small/f{i:D3}.bin", settings.SmallKiB * 1024L);
 string scratch = Directory.CreateTempSubdirectory("secureftp-bench-").FullName;
@@ -22,29 +22,32 @@ try
 {
     var tools = new Tools(server, scratch);
 
-    // 1. PROT P download of the big file.
-    double curlP = await Measure.BestAsync(settings.Runs, () => tools.CurlAsync(big.RemotePath, "/dev/null", tls: true, privateData: true));
-    double curlPFile = await Measure.BestAsync(settings.Runs, () => tools.CurlAsync(big.RemotePath, Path.Combine(scratch, "curl-big.bin"), tls: true, privateData: true));
-    double lftpP = await Measure.BestAsync(settings.Runs, () => tools.LftpAsync(big.RemotePath, "/dev/null", privateData: true));
-    double oursPMem = await Measure.BestAsync(settings.Runs, () => tools.OursToMemoryAsync(big.RemotePath, DataProtectionLevel.Private));
-    double oursPFile = await Measure.BestAsync(settings.Runs, () => tools.OursToFileAsync(big.RemotePath, Path.Combine(scratch, "ours-big.bin"), DataProtectionLevel.Private));
+    // 1. PROT P download of the big file, the contenders taking turns.
+    var p = await Measure.TakingTurnsAsync(settings.Runs,
+        () => tools.CurlAsync(big.RemotePath, "/dev/null", tls: true, privateData: true),
+        () => tools.OursToMemoryAsync(big.RemotePath, DataProtectionLevel.Private),
+        () => tools.CurlAsync(big.RemotePath, Path.Combine(scratch, "curl-big.bin"), tls: true, privateData: true),
+        () => tools.OursToFileAsync(big.RemotePath, Path.Combine(scratch, "ours-big.bin"), DataProtectionLevel.Private),
+        () => tools.LftpAsync(big.RemotePath, "/dev/null", privateData: true));
     long bytes = big.Length;
-    results.Add(new Row($"PROT P {settings.BigMiB} MiB to memory", bytes / oursPMem, bytes / curlP, 1.5, "curl to /dev/null"));
-    results.Add(new Row($"PROT P {settings.BigMiB} MiB to a file", bytes / oursPFile, bytes / curlPFile, 1.0, "curl to a file"));
-    results.Add(new Row($"PROT P {settings.BigMiB} MiB to memory vs lftp", bytes / oursPMem, bytes / lftpP, null, "lftp to /dev/null"));
+    results.Add(Row.Throughput($"PROT P {settings.BigMiB} MiB to memory", bytes, p[1], p[0], 1.5, "curl to /dev/null"));
+    results.Add(Row.Throughput($"PROT P {settings.BigMiB} MiB to a file", bytes, p[3], p[2], 1.0, "curl to a file"));
+    results.Add(Row.Throughput($"PROT P {settings.BigMiB} MiB to memory vs lftp", bytes, p[1], p[4], null, "lftp to /dev/null"));
 
     // 2. PROT C (TLS control channel, clear data).
-    double curlC = await Measure.BestAsync(settings.Runs, () => tools.CurlAsync(big.RemotePath, "/dev/null", tls: true, privateData: false));
-    double oursC = await Measure.BestAsync(settings.Runs, () => tools.OursToMemoryAsync(big.RemotePath, DataProtectionLevel.Clear));
-    results.Add(new Row($"PROT C {settings.BigMiB} MiB to memory", bytes / oursC, bytes / curlC, 1.0, "curl PROT C to /dev/null"));
+    var c = await Measure.TakingTurnsAsync(settings.Runs,
+        () => tools.CurlAsync(big.RemotePath, "/dev/null", tls: true, privateData: false),
+        () => tools.OursToMemoryAsync(big.RemotePath, DataProtectionLevel.Clear));
+    results.Add(Row.Throughput($"PROT C {settings.BigMiB} MiB to memory", bytes, c[1], c[0], 1.0, "curl PROT C to /dev/null"));
 
     // 3. Many small files over one session: ours with PROT P against cleartext curl (and TLS curl for reference).
     string smallGlob = server.RemotePath($"small/f[001-{settings.SmallCount:D3}].bin");
-    double curlClear = await Measure.BestAsync(settings.Runs, () => tools.CurlManyAsync(smallGlob, tls: false));
-    double curlTls = await Measure.BestAsync(1, () => tools.CurlManyAsync(smallGlob, tls: true));
-    double oursSmall = await Measure.BestAsync(settings.Runs, () => tools.OursManyAsync(settings.SmallCount));
-    results.Add(Row.Time($"{settings.SmallCount} x {settings.SmallKiB} KiB, ours PROT P vs cleartext curl", oursSmall, curlClear, 2.5));
-    results.Add(Row.Time($"{settings.SmallCount} x {settings.SmallKiB} KiB, ours PROT P vs curl PROT P", oursSmall, curlTls, null));
+    var small = await Measure.TakingTurnsAsync(settings.Runs,
+        () => tools.CurlManyAsync(smallGlob, tls: false),
+        () => tools.OursManyAsync(settings.SmallCount));
+    var curlTls = (await Measure.TakingTurnsAsync(1, () => tools.CurlManyAsync(smallGlob, tls: true)))[0];
+    results.Add(Row.Time($"{settings.SmallCount} x {settings.SmallKiB} KiB, ours PROT P vs cleartext curl", small[1], small[0], 2.5));
+    results.Add(Row.Time($"{settings.SmallCount} x {settings.SmallKiB} KiB, ours PROT P vs curl PROT P", small[1], curlTls, null));
 
     Report.Print(results);
 

@@ -92,19 +92,28 @@ internal sealed class Tools(FtpServerFixture server, string scratch)
     }
 }
 
+/// <summary>A run's wall time, and how many of the machine's cores were busy and stolen meanwhile (see
+/// <see cref="MachineLoad"/>).</summary>
+internal sealed record Timing(double Seconds, double? BusyCores, double? StolenCores);
+
 internal static class Measure
 {
-    /// <summary>Best (shortest) wall time of <paramref name="runs"/> runs, in seconds; the first run also warms caches.</summary>
-    public static async Task<double> BestAsync(int runs, Func<Task> action)
+    /// <summary>Runs the contenders in turn, round after round, and keeps each one's best (shortest) run. Taking
+    /// turns puts a slow phase of a shared machine (CPU steal on a VM, a busy neighbour) on all of them alike,
+    /// where measuring one contender's runs and then the other's would hand the slow phase to one of them.
+    /// The first round also warms caches.</summary>
+    public static async Task<Timing[]> TakingTurnsAsync(int rounds, params Func<Task>[] contenders)
     {
-        double best = double.MaxValue;
-        for (int i = 0; i < runs; i++)
+        var best = new Timing?[contenders.Length];
+        for (int round = 0; round < rounds; round++)
         {
-            var clock = Stopwatch.StartNew();
-            await action();
-            best = Math.Min(best, clock.Elapsed.TotalSeconds);
+            for (int i = 0; i < contenders.Length; i++)
+            {
+                var run = await MachineLoad.MeasureAsync(contenders[i]);
+                if (best[i] == null || run.Seconds < best[i]!.Seconds) best[i] = run;
+            }
         }
-        return best;
+        return best.Select(t => t!).ToArray();
     }
 }
 
@@ -112,8 +121,15 @@ internal static class Measure
 /// Time rows: ratio = ours / reference time, goal is a maximum.</summary>
 internal sealed record Row(string Name, double Ours, double Reference, double? Goal, string ReferenceName, bool IsTime = false)
 {
-    public static Row Time(string name, double oursSeconds, double referenceSeconds, double? maxRatio)
-        => new(name, oursSeconds, referenceSeconds, maxRatio, "", IsTime: true);
+    public static Row Time(string name, Timing ours, Timing reference, double? maxRatio)
+        => new(name, ours.Seconds, reference.Seconds, maxRatio, "", IsTime: true) { OursLoad = ours, ReferenceLoad = reference };
+
+    public static Row Throughput(string name, long bytes, Timing ours, Timing reference, double? minRatio, string referenceName)
+        => new(name, bytes / ours.Seconds, bytes / reference.Seconds, minRatio, referenceName) { OursLoad = ours, ReferenceLoad = reference };
+
+    /// <summary>The best runs, with the machine's load during each.</summary>
+    public Timing? OursLoad { get; init; }
+    public Timing? ReferenceLoad { get; init; }
 
     public double Ratio => Ours / Reference;
     public bool? Met => Goal is double g ? (IsTime ? Ratio <= g : Ratio >= g) : null;
@@ -121,6 +137,7 @@ internal sealed record Row(string Name, double Ours, double Reference, double? G
 
 internal static class Report
 {
+
     public static void Print(IEnumerable<Row> rows)
     {
         Console.WriteLine();
@@ -131,7 +148,13 @@ internal static class Report
             string reference = r.IsTime ? $"{r.Reference:0.000} s" : $"{r.Reference / 1e6:0.0} MB/s";
             string goal = r.Goal is double g ? (r.IsTime ? $"<= {g:0.0}x" : $">= {g:0.0}x") + (r.Met == true ? " MET" : " NOT MET") : "(reference)";
             Console.WriteLine($"{r.Name,-52} {ours,12} {reference,12} {r.Ratio,6:0.00}x  {goal}  {r.ReferenceName}");
+            if (r.OursLoad is { BusyCores: double ob } o && r.ReferenceLoad is { BusyCores: double rb } f)
+                Console.WriteLine($"{"  machine busy (stolen), cores",-52} {$"{ob:0.00} ({o.StolenCores:0.00})",12} {$"{rb:0.00} ({f.StolenCores:0.00})",12}");
         }
+        Console.WriteLine();
+        Console.WriteLine($"Machine busy: of the {Environment.ProcessorCount} cores, how many client, server and kernel kept busy during each best run");
+        Console.WriteLine("(stolen: time the hypervisor gave to other guests). Where all are busy, the run was bound by this machine's CPU,");
+        Console.WriteLine("which client and server share; where some sat idle, by the two sides waiting on each other.");
     }
 }
 
