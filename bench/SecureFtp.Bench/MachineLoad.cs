@@ -19,8 +19,17 @@ internal static class MachineLoad
         var after = Read();
         if (before is not { } b || after is not { } a) return new Timing(seconds, null, null);
         double ticks = (a.Total - b.Total) is > 0 and var t ? t : 1;
-        double cores = Environment.ProcessorCount;
-        return new Timing(seconds, (a.Busy - b.Busy) / ticks * cores, (a.Steal - b.Steal) / ticks * cores);
+        return new Timing(seconds, (a.Busy - b.Busy) / ticks * Cores, (a.Steal - b.Steal) / ticks * Cores);
+    }
+
+    /// <summary>The CPUs the aggregate line of /proc/stat adds up (its "cpuN" lines), which a container's CPU limit
+    /// or this process's affinity (what Environment.ProcessorCount reports) does not change.</summary>
+    public static int Cores { get; } = CountCores();
+
+    private static int CountCores()
+    {
+        try { return Math.Max(1, File.ReadLines("/proc/stat").Count(l => l.StartsWith("cpu", StringComparison.Ordinal) && l.Length > 3 && char.IsDigit(l[3]))); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return Environment.ProcessorCount; }
     }
 
     /// <summary>The aggregate "cpu" line: busy = user + nice + system + irq + softirq; total adds idle, iowait

@@ -137,7 +137,6 @@ internal sealed record Row(string Name, double Ours, double Reference, double? G
 
 internal static class Report
 {
-
     public static void Print(IEnumerable<Row> rows)
     {
         Console.WriteLine();
@@ -152,7 +151,7 @@ internal static class Report
                 Console.WriteLine($"{"  machine busy (stolen), cores",-52} {$"{ob:0.00} ({o.StolenCores:0.00})",12} {$"{rb:0.00} ({f.StolenCores:0.00})",12}");
         }
         Console.WriteLine();
-        Console.WriteLine($"Machine busy: of the {Environment.ProcessorCount} cores, how many client, server and kernel kept busy during each best run");
+        Console.WriteLine($"Machine busy: of the {MachineLoad.Cores} cores, how many client, server and kernel kept busy during each best run");
         Console.WriteLine("(stolen: time the hypervisor gave to other guests). Where all are busy, the run was bound by this machine's CPU,");
         Console.WriteLine("which client and server share; where some sat idle, by the two sides waiting on each other.");
     }
