@@ -22,30 +22,37 @@ try
 {
     var tools = new Tools(server, scratch);
 
-    // 1. PROT P download of the big file, the contenders taking turns.
-    var p = await Measure.TakingTurnsAsync(settings.Runs,
-        () => tools.CurlAsync(big.RemotePath, "/dev/null", tls: true, privateData: true),
-        () => tools.OursToMemoryAsync(big.RemotePath, DataProtectionLevel.Private),
-        () => tools.CurlAsync(big.RemotePath, Path.Combine(scratch, "curl-big.bin"), tls: true, privateData: true),
-        () => tools.OursToFileAsync(big.RemotePath, Path.Combine(scratch, "ours-big.bin"), DataProtectionLevel.Private),
-        () => tools.LftpAsync(big.RemotePath, "/dev/null", privateData: true));
+    var log = settings.ShowRuns ? Console.Out : null;
+
+    // 1. PROT P download of the big file, the contenders taking turns. Each download to a file starts with its
+    // destination absent (removed before the run, untimed), so both write a new file: where the old file is still
+    // there, curl truncates it first (its memory is reused at once, and a failed transfer leaves a cut file under
+    // the final name), while this module keeps it until the new copy is complete and renamed over it, which needs
+    // memory for both. That difference is one of safety, not of transfer speed.
+    string curlFile = Path.Combine(scratch, "curl-big.bin"), oursFile = Path.Combine(scratch, "ours-big.bin");
+    var p = await Measure.TakingTurnsAsync(settings.Runs, log,
+        new Contender("curl", () => tools.CurlAsync(big.RemotePath, "/dev/null", tls: true, privateData: true)),
+        new Contender("ours", () => tools.OursToMemoryAsync(big.RemotePath, DataProtectionLevel.Private)),
+        new Contender("curl-file", () => tools.CurlAsync(big.RemotePath, curlFile, tls: true, privateData: true), () => File.Delete(curlFile)),
+        new Contender("ours-file", () => tools.OursToFileAsync(big.RemotePath, oursFile, DataProtectionLevel.Private), () => File.Delete(oursFile)),
+        new Contender("lftp", () => tools.LftpAsync(big.RemotePath, "/dev/null", privateData: true)));
     long bytes = big.Length;
     results.Add(Row.Throughput($"PROT P {settings.BigMiB} MiB to memory", bytes, p[1], p[0], 1.5, "curl to /dev/null"));
-    results.Add(Row.Throughput($"PROT P {settings.BigMiB} MiB to a file", bytes, p[3], p[2], 1.0, "curl to a file"));
+    results.Add(Row.Throughput($"PROT P {settings.BigMiB} MiB to a new file", bytes, p[3], p[2], 1.0, "curl to a file"));
     results.Add(Row.Throughput($"PROT P {settings.BigMiB} MiB to memory vs lftp", bytes, p[1], p[4], null, "lftp to /dev/null"));
 
     // 2. PROT C (TLS control channel, clear data).
-    var c = await Measure.TakingTurnsAsync(settings.Runs,
-        () => tools.CurlAsync(big.RemotePath, "/dev/null", tls: true, privateData: false),
-        () => tools.OursToMemoryAsync(big.RemotePath, DataProtectionLevel.Clear));
+    var c = await Measure.TakingTurnsAsync(settings.Runs, log,
+        new Contender("curl", () => tools.CurlAsync(big.RemotePath, "/dev/null", tls: true, privateData: false)),
+        new Contender("ours", () => tools.OursToMemoryAsync(big.RemotePath, DataProtectionLevel.Clear)));
     results.Add(Row.Throughput($"PROT C {settings.BigMiB} MiB to memory", bytes, c[1], c[0], 1.0, "curl PROT C to /dev/null"));
 
     // 3. Many small files over one session: ours with PROT P against cleartext curl (and TLS curl for reference).
     string smallGlob = server.RemotePath($"small/f[001-{settings.SmallCount:D3}].bin");
-    var small = await Measure.TakingTurnsAsync(settings.Runs,
-        () => tools.CurlManyAsync(smallGlob, tls: false),
-        () => tools.OursManyAsync(settings.SmallCount));
-    var curlTls = (await Measure.TakingTurnsAsync(1, () => tools.CurlManyAsync(smallGlob, tls: true)))[0];
+    var small = await Measure.TakingTurnsAsync(settings.Runs, log,
+        new Contender("curl-clear", () => tools.CurlManyAsync(smallGlob, tls: false)),
+        new Contender("ours", () => tools.OursManyAsync(settings.SmallCount)));
+    var curlTls = (await Measure.TakingTurnsAsync(1, log, new Contender("curl-tls", () => tools.CurlManyAsync(smallGlob, tls: true))))[0];
     results.Add(Row.Time($"{settings.SmallCount} x {settings.SmallKiB} KiB, ours PROT P vs cleartext curl", small[1], small[0], 2.5));
     results.Add(Row.Time($"{settings.SmallCount} x {settings.SmallKiB} KiB, ours PROT P vs curl PROT P", small[1], curlTls, null));
 
@@ -64,7 +71,7 @@ finally
 }
 return 0;
 
-internal sealed record BenchSettings(int BigMiB, int SmallCount, int SmallKiB, int MemoryMiB, int Runs)
+internal sealed record BenchSettings(int BigMiB, int SmallCount, int SmallKiB, int MemoryMiB, int Runs, bool ShowRuns)
 {
     public static BenchSettings Parse(string[] args)
     {
@@ -73,6 +80,6 @@ internal sealed record BenchSettings(int BigMiB, int SmallCount, int SmallKiB, i
             int i = Array.IndexOf(args, name);
             return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
         }
-        return new BenchSettings(Get("--big-mb", 256), Get("--small-count", 500), Get("--small-kb", 4), Get("--memory-mb", 1024), Get("--runs", 3));
+        return new BenchSettings(Get("--big-mb", 256), Get("--small-count", 500), Get("--small-kb", 4), Get("--memory-mb", 1024), Get("--runs", 3), Array.IndexOf(args, "--show-runs") >= 0);
     }
 }

@@ -96,22 +96,30 @@ internal sealed class Tools(FtpServerFixture server, string scratch)
 /// <see cref="MachineLoad"/>).</summary>
 internal sealed record Timing(double Seconds, double? BusyCores, double? StolenCores);
 
+/// <summary>One contender of a row: what it runs (timed), and what must be true before each run (untimed).</summary>
+internal sealed record Contender(string Name, Func<Task> Run, Action? Prepare = null);
+
 internal static class Measure
 {
     /// <summary>Runs the contenders in turn, round after round, and keeps each one's best (shortest) run. Taking
     /// turns puts a slow phase of a shared machine (CPU steal on a VM, a busy neighbour) on all of them alike,
     /// where measuring one contender's runs and then the other's would hand the slow phase to one of them.
-    /// The first round also warms caches.</summary>
-    public static async Task<Timing[]> TakingTurnsAsync(int rounds, params Func<Task>[] contenders)
+    /// The first round also warms caches. With <paramref name="log"/>, every run's time is written there, so the
+    /// spread behind a best run can be seen.</summary>
+    public static async Task<Timing[]> TakingTurnsAsync(int rounds, TextWriter? log, params Contender[] contenders)
     {
         var best = new Timing?[contenders.Length];
         for (int round = 0; round < rounds; round++)
         {
+            var line = new List<string>();
             for (int i = 0; i < contenders.Length; i++)
             {
-                var run = await MachineLoad.MeasureAsync(contenders[i]);
+                contenders[i].Prepare?.Invoke();
+                var run = await MachineLoad.MeasureAsync(contenders[i].Run);
+                line.Add($"{contenders[i].Name} {run.Seconds:0.000} s");
                 if (best[i] == null || run.Seconds < best[i]!.Seconds) best[i] = run;
             }
+            log?.WriteLine($"  round {round + 1}: {string.Join(", ", line)}");
         }
         return best.Select(t => t!).ToArray();
     }
