@@ -24,21 +24,26 @@ try
 
     var log = settings.ShowRuns ? Console.Out : null;
 
-    // 1. PROT P download of the big file, the contenders taking turns. Each download to a file starts with its
-    // destination absent (removed before the run, untimed), so both write a new file: where the old file is still
-    // there, curl truncates it first (its memory is reused at once, and a failed transfer leaves a cut file under
-    // the final name), while this module keeps it until the new copy is complete and renamed over it, which needs
-    // memory for both. That difference is one of safety, not of transfer speed.
+    // 1. PROT P download of the big file, the contenders taking turns. The goal's download to a file starts with
+    // the destination absent (removed before the run, untimed), so both write a new file. Over an existing file the
+    // two do different things, shown apart for reference: curl truncates it first (its memory is reused at once,
+    // and a failed transfer leaves a cut file under the final name), while this module keeps it until the new copy
+    // is complete and renamed over it, which needs memory for both and frees the old copy within the timed run.
     string curlFile = Path.Combine(scratch, "curl-big.bin"), oursFile = Path.Combine(scratch, "ours-big.bin");
+    string curlOld = Path.Combine(scratch, "curl-over.bin"), oursOld = Path.Combine(scratch, "ours-over.bin");
     var p = await Measure.TakingTurnsAsync(settings.Runs, log,
         new Contender("curl", () => tools.CurlAsync(big.RemotePath, "/dev/null", tls: true, privateData: true)),
         new Contender("ours", () => tools.OursToMemoryAsync(big.RemotePath, DataProtectionLevel.Private)),
         new Contender("curl-file", () => tools.CurlAsync(big.RemotePath, curlFile, tls: true, privateData: true), () => File.Delete(curlFile)),
         new Contender("ours-file", () => tools.OursToFileAsync(big.RemotePath, oursFile, DataProtectionLevel.Private), () => File.Delete(oursFile)),
-        new Contender("lftp", () => tools.LftpAsync(big.RemotePath, "/dev/null", privateData: true)));
+        new Contender("lftp", () => tools.LftpAsync(big.RemotePath, "/dev/null", privateData: true)),
+        new Contender("curl-over", () => tools.CurlAsync(big.RemotePath, curlOld, tls: true, privateData: true), () => Existing(curlOld)),
+        new Contender("ours-over", () => tools.OursToFileAsync(big.RemotePath, oursOld, DataProtectionLevel.Private), () => Existing(oursOld)));
+    void Existing(string path) { if (!File.Exists(path)) File.Copy(big.LocalPath, path); }
     long bytes = big.Length;
     results.Add(Row.Throughput($"PROT P {settings.BigMiB} MiB to memory", bytes, p[1], p[0], 1.5, "curl to /dev/null"));
     results.Add(Row.Throughput($"PROT P {settings.BigMiB} MiB to a new file", bytes, p[3], p[2], 1.0, "curl to a file"));
+    results.Add(Row.Throughput($"PROT P {settings.BigMiB} MiB over an existing file", bytes, p[6], p[5], null, "curl, truncating it"));
     results.Add(Row.Throughput($"PROT P {settings.BigMiB} MiB to memory vs lftp", bytes, p[1], p[4], null, "lftp to /dev/null"));
 
     // 2. PROT C (TLS control channel, clear data).
@@ -80,6 +85,6 @@ internal sealed record BenchSettings(int BigMiB, int SmallCount, int SmallKiB, i
             int i = Array.IndexOf(args, name);
             return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
         }
-        return new BenchSettings(Get("--big-mb", 256), Get("--small-count", 500), Get("--small-kb", 4), Get("--memory-mb", 1024), Get("--runs", 3), Array.IndexOf(args, "--show-runs") >= 0);
+        return new BenchSettings(Get("--big-mb", 256), Get("--small-count", 500), Get("--small-kb", 4), Get("--memory-mb", 1024), Get("--runs", 5), Array.IndexOf(args, "--show-runs") >= 0);
     }
 }
