@@ -17,15 +17,7 @@ public class ReinitializeTests
         await using var server = await RunningServer.StartRootAsync();
         string hash = server.CreateFile("after-rein.bin", 100_000);
         var trace = new List<string>();
-        var options = new FtpClientOptions
-        {
-            Host = "127.0.0.1",
-            Port = server.Port,
-            Credential = new NetworkCredential(RunningServer.UserName, RunningServer.Password),
-            Mechanisms = new List<FtpMechanism> { FtpMechanism.Tls },
-            Trace = (sent, line) => { lock (trace) trace.Add((sent ? "> " : "< ") + line); },
-        };
-        options.PinnedFingerprints.Add(server.Server.Options.Certificate!.GetCertHashString(HashAlgorithmName.SHA256));
+        var options = TlsOptions(server, (sent, line) => { lock (trace) trace.Add((sent ? "> " : "< ") + line); });
         using var client = await FtpClient.ConnectAsync(options);
         Assert.Equal("TLS", client.Security.Mechanism);
 
@@ -51,18 +43,26 @@ public class ReinitializeTests
         // RFC 4217 s.10.3: the user decides what is sent before AUTH (here NOOP and FEAT), and AUTH need not be first.
         await using var server = await RunningServer.StartRootAsync();
         var trace = new List<string>();
+        var options = TlsOptions(server, (sent, line) => { if (sent) lock (trace) trace.Add(line); });
+        options.PreAuthCommands.Add("NOOP");
+        options.PreAuthCommands.Add("FEAT");
+        using var client = await FtpClient.ConnectAsync(options);
+        Assert.Equal(new[] { "NOOP", "FEAT", "AUTH TLS" }, trace.Take(3));
+        Assert.Equal("TLS", client.Security.Mechanism);
+    }
+
+    /// <summary>AUTH TLS to the embedded server, its certificate pinned, every line of the conversation traced.</summary>
+    private static FtpClientOptions TlsOptions(RunningServer server, Action<bool, string> trace)
+    {
         var options = new FtpClientOptions
         {
             Host = "127.0.0.1",
             Port = server.Port,
             Credential = new NetworkCredential(RunningServer.UserName, RunningServer.Password),
             Mechanisms = new List<FtpMechanism> { FtpMechanism.Tls },
-            PreAuthCommands = { "NOOP", "FEAT" },
-            Trace = (sent, line) => { if (sent) lock (trace) trace.Add(line); },
+            Trace = trace,
         };
         options.PinnedFingerprints.Add(server.Server.Options.Certificate!.GetCertHashString(HashAlgorithmName.SHA256));
-        using var client = await FtpClient.ConnectAsync(options);
-        Assert.Equal(new[] { "NOOP", "FEAT", "AUTH TLS" }, trace.Take(3));
-        Assert.Equal("TLS", client.Security.Mechanism);
+        return options;
     }
 }
