@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Management.Automation;
+using SecureFtp.Listing;
 
 namespace SecureFtp.PowerShell.Commands
 {
@@ -17,10 +18,14 @@ namespace SecureFtp.PowerShell.Commands
         [Parameter]
         public SwitchParameter Recurse { get; set; }
 
-        /// <summary>How many levels below Path to descend with -Recurse (0 = Path's own entries only).</summary>
+        /// <summary>How many levels below Path to descend with -Recurse (0 = Path's own entries only). Bounded by
+        /// default because the server decides how deep its tree goes, and a hostile one can make it endless.</summary>
         [Parameter]
         [ValidateRange(0, int.MaxValue)]
-        public int Depth { get; set; } = int.MaxValue;
+        public int Depth { get; set; } = DefaultDepth;
+
+        /// <summary>Deeper than real trees go, shallow enough that an endless one stops quickly.</summary>
+        public const int DefaultDepth = 64;
 
         [Parameter]
         public SwitchParameter File { get; set; }
@@ -48,19 +53,44 @@ namespace SecureFtp.PowerShell.Commands
             }
         }
 
+        /// <summary>Walks the tree depth-first without recursion (a hostile server can offer an endless or self-nesting
+        /// tree: depth is bounded by -Depth, and each directory is listed at most once). Entries are written in the
+        /// order Get-ChildItem -Recurse uses: a directory, then what it holds.</summary>
         private void ListDirectory(FtpSession session, string? path, string relativePrefix, int levelsLeft)
         {
-            IReadOnlyList<FtpListItem> entries = RunOn(session, (c, ct) => c.ListAsync(path, ct));
-            foreach (var entry in entries)
+            var visited = new HashSet<string>(StringComparer.Ordinal);
+            if (path != null) visited.Add(Canonical(path));
+            var pending = new Stack<(IEnumerator<FtpListItem> Entries, string Prefix, int LevelsLeft)>();
+            pending.Push((RunOn(session, (c, ct) => c.ListAsync(path, ct)).GetEnumerator(), relativePrefix, levelsLeft));
+            while (pending.Count > 0)
             {
-                string relative = relativePrefix + entry.Name;
+                var (entries, prefix, left) = pending.Peek();
+                if (!entries.MoveNext()) { pending.Pop(); continue; }
+                var entry = entries.Current;
+                string relative = prefix + entry.Name;
                 Emit(new FtpItemInfo(entry, session, relative));
-                if (entry.Type == FtpItemType.Directory && levelsLeft > 0)
+                if (entry.Type != FtpItemType.Directory || left <= 0) continue;
+                string? unsafeName = LocalPathGuard.WhyUnsafe(entry.Name);
+                if (unsafeName != null)
                 {
-                    try { ListDirectory(session, entry.FullName, relative + "/", levelsLeft - 1); }
-                    catch (Exception e) when (ErrorRecords.IsReportable(e)) { WriteFailure(e, entry.FullName); }
+                    WriteWarning($"Not descending into '{TerminalText.Sanitize(entry.FullName)}': its name is unsafe ({unsafeName}).");
+                    continue;
                 }
+                if (!visited.Add(Canonical(entry.FullName)))
+                {
+                    WriteWarning($"Not listing '{TerminalText.Sanitize(entry.FullName)}' again: the server offered it twice in one tree.");
+                    continue;
+                }
+                try { pending.Push((RunOn(session, (c, ct) => c.ListAsync(entry.FullName, ct)).GetEnumerator(), relative + "/", left - 1)); }
+                catch (Exception e) when (ErrorRecords.IsReportable(e)) { WriteFailure(e, entry.FullName); }
             }
+        }
+
+        /// <summary>One spelling per remote directory: no doubled or trailing slashes.</summary>
+        private static string Canonical(string remote)
+        {
+            var parts = remote.Split(new[] { '/' }, StringSplitOptions.RemoveEmptyEntries);
+            return (remote.StartsWith("/", StringComparison.Ordinal) ? "/" : "") + string.Join("/", parts);
         }
 
         private void Emit(FtpItemInfo item)

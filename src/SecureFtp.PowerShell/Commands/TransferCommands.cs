@@ -62,6 +62,11 @@ namespace SecureFtp.PowerShell.Commands
         [Alias("Type")]
         public FtpItemType? ItemType { get; set; }
 
+        /// <summary>Bound from Get-FtpChildItem's output: why the server's name for the item cannot become a local
+        /// name (null when it can). Such items are refused one by one; the others are still fetched.</summary>
+        [Parameter(ValueFromPipelineByPropertyName = true, DontShow = true)]
+        public string? UnsafeNameReason { get; set; }
+
         protected override string ProgressActivity => "Receiving files";
         protected override int ArgumentCount => Path.Length;
 
@@ -71,8 +76,10 @@ namespace SecureFtp.PowerShell.Commands
             string destination = LocalPath(Destination);
             if (RelativePath != null && Path.Length == 1)
             {
-                // An item of a listing: it keeps its place in the remote tree.
-                string local = System.IO.Path.Combine(destination, RelativePath.Replace('/', System.IO.Path.DirectorySeparatorChar));
+                // An item of a listing: it keeps its place in the remote tree, and every name on the way there came
+                // from the server, so each must be a safe local name and the result must stay under -Destination.
+                string? local = GuardedLocalPath(destination, RelativePath, Path[0]);
+                if (local == null) return;
                 if (ItemType == FtpItemType.Directory)
                 {
                     if (ShouldProcess(local, "Create directory")) System.IO.Directory.CreateDirectory(local);
@@ -82,9 +89,28 @@ namespace SecureFtp.PowerShell.Commands
             }
             bool intoDirectory = System.IO.Directory.Exists(destination) || EndsWithSeparator(Destination) || Path.Length > 1 || MyInvocation.ExpectingInput;
             foreach (var remote in Path)
-                Receive(session, remote, intoDirectory ? System.IO.Path.Combine(destination, RemotePath.GetFileName(remote)) : destination);
+            {
+                // Into a folder, the local name is the remote one, so it gets the same checks; a file path the user
+                // typed as -Destination is the user's choice and is taken as given.
+                string? local = intoDirectory ? GuardedLocalPath(destination, RemotePath.GetFileName(remote), remote) : destination;
+                if (local != null) Receive(session, remote, local);
+            }
         }
 
+        /// <summary>The local path for a server-supplied relative path, or null after writing the per-item error.</summary>
+        private string? GuardedLocalPath(string destination, string relative, string remote)
+        {
+            try
+            {
+                if (UnsafeNameReason != null) throw LocalPathGuard.Refusal(remote, UnsafeNameReason);
+                return LocalPathGuard.ResolveUnder(destination, relative, remote);
+            }
+            catch (FtpException e)
+            {
+                WriteFailure(e, remote);
+                return null;
+            }
+        }
 
         private void Receive(FtpSession session, string remote, string local)
         {

@@ -22,9 +22,19 @@ namespace SecureFtp.PowerShell
             Facts = item.Facts;
             Session = session;
             RelativePath = relativePath ?? item.Name;
+            UnsafeNameReason = LocalPathGuard.WhyUnsafe(item.Name);
         }
 
+        /// <summary>The name exactly as the server sent it.</summary>
         public string Name { get; }
+
+        /// <summary>The name as the format view shows it: control characters (terminal escape sequences) and
+        /// bidirectional overrides replaced, so a hostile listing cannot rewrite the screen.</summary>
+        public string DisplayName => TerminalText.Sanitize(LinkTarget != null ? Name + " -> " + LinkTarget : Name);
+
+        /// <summary>Why this name cannot become a local file name (a path separator, "..", a control character,
+        /// a Windows device name...), or null when it can. Receive-FtpFile refuses such items one by one.</summary>
+        public string? UnsafeNameReason { get; }
 
         /// <summary>Absolute remote path.</summary>
         public string FullName { get; }

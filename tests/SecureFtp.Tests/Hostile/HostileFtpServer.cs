@@ -1,0 +1,137 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+
+namespace SecureFtp.Tests.Hostile;
+
+/// <summary>A plain-FTP server that lies, written for the tests that play the attacker against the client. It logs
+/// anyone in, answers LIST with whatever listing the test scripted for the directory (names such as "../../x"
+/// included), and serves any RETR with known content, so a test can see where the client wrote it. Each command is
+/// also offered to <see cref="Override"/> first, so a test can script a hostile reply (endless 1xx, slow drip...).
+/// By default no MLST in FEAT: the client falls back to LIST, the format a hostile server controls completely.</summary>
+internal sealed class HostileFtpServer : IAsyncDisposable
+{
+    private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Task _accept;
+
+    public HostileFtpServer()
+    {
+        _listener.Start();
+        _accept = Task.Run(AcceptAsync);
+    }
+
+    public string Host => "127.0.0.1";
+    public int Port => ((IPEndPoint)_listener.LocalEndpoint).Port;
+
+    /// <summary>The LIST output for a directory ("/" for the login directory), or null for 550.</summary>
+    public Func<string, string?> Listing { get; set; } = _ => "";
+
+    /// <summary>Advertise MLST and answer MLSD with <see cref="Listing"/> (then written as MLSD fact lines).</summary>
+    public bool Mlsd { get; set; }
+
+    /// <summary>What RETR sends for a path.</summary>
+    public Func<string, byte[]> FileContent { get; set; } = path => Encoding.UTF8.GetBytes("content of " + path);
+
+    /// <summary>Gets each command line first; returns true when it has answered it (through the writer).</summary>
+    public Func<string, Stream, Task<bool>>? Override { get; set; }
+
+    /// <summary>Every command received, in order.</summary>
+    public ConcurrentQueue<string> Commands { get; } = new();
+
+    private async Task AcceptAsync()
+    {
+        while (!_stop.IsCancellationRequested)
+        {
+            Socket socket;
+            try { socket = await _listener.AcceptSocketAsync(_stop.Token); }
+            catch (Exception) { return; }
+            _ = Task.Run(() => ServeAsync(socket));
+        }
+    }
+
+    private async Task ServeAsync(Socket socket)
+    {
+        using var _ = socket;
+        using var stream = new NetworkStream(socket, ownsSocket: false);
+        using var reader = new StreamReader(stream, new UTF8Encoding(false));
+        TcpListener? data = null;
+        string cwd = "/";
+        async Task Reply(string text) => await stream.WriteAsync(Encoding.UTF8.GetBytes(text + "\r\n"), _stop.Token);
+        try
+        {
+            await Reply("220 hostile test server");
+            while (await reader.ReadLineAsync(_stop.Token) is { } line)
+            {
+                Commands.Enqueue(line);
+                if (Override != null && await Override(line, stream)) continue;
+                int space = line.IndexOf(' ');
+                string verb = (space < 0 ? line : line[..space]).ToUpperInvariant();
+                string arg = space < 0 ? "" : line[(space + 1)..];
+                switch (verb)
+                {
+                    case "USER": await Reply("331 password please"); break;
+                    case "PASS": await Reply("230 logged in"); break;
+                    case "SYST": await Reply("215 UNIX Type: L8"); break;
+                    case "FEAT": await Reply("211-Features:\r\n SIZE\r\n EPSV\r\n" + (Mlsd ? " MLST type*;size*;modify*;\r\n" : "") + "211 End"); break;
+                    case "PWD": await Reply($"257 \"{cwd}\" is the current directory"); break;
+                    case "CWD": cwd = arg.StartsWith('/') ? arg : "/" + arg; await Reply("250 ok"); break;
+                    case "TYPE": case "OPTS": case "MODE": case "STRU": await Reply("200 ok"); break;
+                    case "SIZE": await Reply("550 no size here"); break;
+                    case "MDTM": await Reply("550 no time here"); break;
+                    case "NOOP": await Reply("200 ok"); break;
+                    case "QUIT": await Reply("221 bye"); return;
+                    case "EPSV":
+                    case "PASV":
+                        data?.Stop();
+                        data = new TcpListener(IPAddress.Loopback, 0);
+                        data.Start();
+                        int port = ((IPEndPoint)data.LocalEndpoint).Port;
+                        await Reply(verb == "EPSV" ? $"229 Entering Extended Passive Mode (|||{port}|)" : $"227 Entering Passive Mode (127,0,0,1,{port >> 8},{port & 255})");
+                        break;
+                    case "LIST":
+                    case "NLST":
+                    case "MLSD":
+                    {
+                        string dir = arg.Length == 0 || arg.StartsWith('-') ? cwd : arg;
+                        string? listing = Listing(dir);
+                        if (listing == null || data == null) { await Reply("550 no such directory"); break; }
+                        await SendDataAsync(data, Encoding.UTF8.GetBytes(listing), Reply);
+                        data = null;
+                        break;
+                    }
+                    case "MLST": await Reply("550 not here"); break;
+                    case "RETR":
+                        if (data == null) { await Reply("425 use PASV first"); break; }
+                        await SendDataAsync(data, FileContent(arg), Reply);
+                        data = null;
+                        break;
+                    default: await Reply("502 not implemented"); break;
+                }
+            }
+        }
+        catch (Exception) { /* the client went away, or the test ended */ }
+        finally { data?.Stop(); }
+    }
+
+    private async Task SendDataAsync(TcpListener data, byte[] bytes, Func<string, Task> reply)
+    {
+        await reply("150 here it comes");
+        using (var client = await data.AcceptSocketAsync(_stop.Token))
+        {
+            await client.SendAsync(bytes, SocketFlags.None, _stop.Token);
+            client.Shutdown(SocketShutdown.Both);
+        }
+        data.Stop();
+        await reply("226 done");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _stop.Cancel();
+        _listener.Stop();
+        try { await _accept; } catch (Exception) { }
+        _stop.Dispose();
+    }
+}
