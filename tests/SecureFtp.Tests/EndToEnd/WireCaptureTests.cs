@@ -16,8 +16,10 @@ public sealed class WireCaptureTests : IDisposable
     public void Dispose() => Directory.Delete(_work, recursive: true);
 
     /// <summary>The embedded server's passive ports are ephemeral ones, so the capture cannot pick the session by port; it
-    /// picks it by an address of the loopback network that no other test uses (Linux routes all of 127/8 to lo).</summary>
-    private static readonly System.Net.IPAddress CapturedAddress = System.Net.IPAddress.Parse("127.0.0.2");
+    /// picks it by an address of the loopback network that no other test uses (Linux routes all of 127/8 to lo). The
+    /// address is drawn at random for each run, so a test run in another checkout on the same machine (or another
+    /// test of this run using a fixed address such as 127.0.0.2) cannot put its traffic into this capture.</summary>
+    private static readonly System.Net.IPAddress CapturedAddress = new(new byte[] { 127, 77, (byte)Random.Shared.Next(1, 255), (byte)Random.Shared.Next(1, 255) });
 
     /// <summary>16 samples of 32 bytes spread over the file; any one of them on the wire is a leak.</summary>
     private static List<byte[]> Samples(string path)
