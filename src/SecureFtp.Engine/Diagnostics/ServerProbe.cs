@@ -11,12 +11,13 @@ using System.Text.RegularExpressions;
 using System.Threading;
 using System.Threading.Tasks;
 using SecureFtp.Protocol;
+using SecureFtp.Security.Tls;
 using SecureFtp.Trust;
 
 namespace SecureFtp.Diagnostics
 {
     /// <summary>Probes an FTP server's security without changing anything on it (Test-SecureFtpServer).
-    /// <para>What it sends: FEAT; USER (never PASS) without AUTH; AUTH TLS / SSL / X-SafeTP1 / KEA-SKIPJACK, each
+    /// <para>What it sends: FEAT; USER (never PASS) without AUTH; AUTH with every mechanism the client registry knows (TLS, SSL, X-SafeTP1, KEA-SKIPJACK), each
     /// on its own connection, closed right after the reply (an ADAT mechanism's 334 is answered with QUIT);
     /// TLS handshakes per version and per cipher suite; with a credential, and only inside TLS to a server whose
     /// certificate validates or is pinned: PBSZ 0, USER/PASS, PROT C then LIST, PROT P then LIST on a data
@@ -58,7 +59,8 @@ namespace SecureFtp.Diagnostics
         {
             await CleartextAsync(ct).ConfigureAwait(false);
             await MechanismsAsync(ct).ConfigureAwait(false);
-            TlsRoute? route = Offered("TLS") ? TlsRoute.AuthTls : Offered("Implicit TLS") ? TlsRoute.Implicit : Offered("SSL") ? TlsRoute.AuthSsl : (TlsRoute?)null;
+            TlsRoute? route = Offered(TlsNames.Tls.AuthName) ? TlsRoute.AuthTls : Offered(ProbedMechanism.ImplicitTls) ? TlsRoute.Implicit
+                : Offered(TlsNames.Ssl.AuthName) ? TlsRoute.AuthSsl : (TlsRoute?)null;
             if (route == null)
             {
                 Note("The server offers no TLS (AUTH TLS, AUTH SSL or implicit TLS): no TLS version, certificate or login checks were made.");
@@ -98,24 +100,21 @@ namespace SecureFtp.Diagnostics
 
         private async Task MechanismsAsync(CancellationToken ct)
         {
-            foreach (var (name, argument) in new[] { ("TLS", "TLS"), ("SSL", "SSL"), ("X-SafeTP1", "X-SafeTP1"), ("KEA-SKIPJACK", "KEA-SKIPJACK") })
+            // Every mechanism the client knows, as the client would ask for it.
+            foreach (var mechanism in ClientMechanisms.Default.All)
             {
+                string name = mechanism.Name.AuthName;
                 using var connection = await OpenPlainAsync(ct).ConfigureAwait(false);
-                var reply = await connection.ExecuteAsync("AUTH " + argument, ct).ConfigureAwait(false);
-                bool offered = name switch
-                {
-                    "TLS" => reply.Code == 234,
-                    "SSL" => reply.Code is 234 or 334,   // seed 001: the old AUTH SSL reply is 334
-                    _ => reply.Code is 334 or 235,       // RFC 2228: 334 = send ADAT
-                };
+                var reply = await connection.ExecuteAsync("AUTH " + name, ct).ConfigureAwait(false);
+                bool offered = mechanism.AuthAcceptedCodes.Contains(reply.Code);
                 _result.Mechanisms.Add(new ProbedMechanism { Name = name, Offered = offered, Port = _options.Port, Reply = reply.ToString() });
                 // After 234 the server waits for a ClientHello: closing is the clean way out. An ADAT mechanism
                 // waits for ADAT; QUIT ends the exchange before any key material is sent.
-                if (!(offered && name is "TLS" or "SSL")) await QuitAsync(connection, ct).ConfigureAwait(false);
+                if (!(offered && mechanism.StartsTls)) await QuitAsync(connection, ct).ConfigureAwait(false);
             }
 
             if (_options.ImplicitTlsPort <= 0) return;
-            var implicitTls = new ProbedMechanism { Name = "Implicit TLS", Port = _options.ImplicitTlsPort };
+            var implicitTls = new ProbedMechanism { Name = ProbedMechanism.ImplicitTls, Port = _options.ImplicitTlsPort };
             try
             {
                 var (connection, session) = await OpenTlsAsync(TlsRoute.Implicit, null, null, true, ct).ConfigureAwait(false);
