@@ -32,8 +32,9 @@ namespace SecureFtp
             /// <summary>Null when the server completed the command without sending data.</summary>
             public Stream? Stream { get; set; }
             public bool CompletedEarly => Stream == null;
-            /// <summary>The TLS peer closed TCP without close_notify (see <see cref="CheckUnsignalledEnd"/>).</summary>
-            public bool EndedWithoutCloseNotify { get; set; }
+            /// <summary>Set when the peer closed the data connection without the mechanism's end signal (TLS
+            /// close_notify); see <see cref="CheckUnsignalledEnd"/>.</summary>
+            public UnsignalledEndException? UnsignalledEnd { get; set; }
             public void Dispose()
             {
                 try { Stream?.Dispose(); } catch { }
@@ -332,20 +333,20 @@ namespace SecureFtp
             }
         }
 
-        /// <summary>A TLS data connection that ended without close_notify may have been cut by an attacker. It is
-        /// accepted only where the end is proved otherwise: the byte count equals the size the server announced, or
-        /// the mechanism is AUTH SSL, whose servers (seed 001, before RFC 4217) never send close_notify on data
-        /// connections, as ftpd-ssl does not (curl accepts that always; we do not).</summary>
+        /// <summary>A protected data connection that ended without its end signal (TLS close_notify) may have been cut
+        /// by an attacker. It is accepted only where the end is proved otherwise: the byte count equals the size the
+        /// server announced, or the mechanism says its servers always end that way
+        /// (<see cref="ISecuritySession.AcceptsUnsignalledDataEnd"/>: AUTH SSL).</summary>
         private void CheckUnsignalledEnd(DataTransfer transfer, string what, long? expected, long actual)
         {
-            if (!transfer.EndedWithoutCloseNotify) return;
+            if (transfer.UnsignalledEnd is not { } end) return;
             if (expected is long e && e == actual)
-                Options.Verbose?.Invoke($"{Options.Host} closed the data connection of {what} without a TLS close_notify; accepted because all {actual} bytes the server announced arrived.");
-            else if (Security.Mechanism == "SSL")
-                Options.Verbose?.Invoke($"{Options.Host} closed the data connection of {what} without a TLS close_notify, as AUTH SSL servers do; accepted on the server's completion reply.");
+                Options.Verbose?.Invoke($"{Options.Host} closed the data connection of {what} without {end.Signal}; accepted because all {actual} bytes the server announced arrived.");
+            else if (_security?.AcceptsUnsignalledDataEnd == true)
+                Options.Verbose?.Invoke($"{Options.Host} closed the data connection of {what} without {end.Signal}, as {Security.Mechanism} servers do; accepted on the server's completion reply.");
             else
                 throw new FtpException(FtpErrorKind.Truncated, "TransferTruncated",
-                    $"The data connection of {what} from {Options.Host} was closed without a TLS close_notify after {actual} bytes, and nothing else proves the transfer complete: it may have been truncated by the network or an attacker.");
+                    $"The data connection of {what} from {Options.Host} was closed without {end.Signal} after {actual} bytes, and nothing else proves the transfer complete: it may have been truncated by the network or an attacker.");
         }
 
         private static IPAddress Normalize(IPAddress a) => a.IsIPv4MappedToIPv6 ? a.MapToIPv4() : a;
