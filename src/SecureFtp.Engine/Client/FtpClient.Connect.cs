@@ -48,12 +48,12 @@ namespace SecureFtp
                 _control = await FtpControlConnection.OpenAsync(Options.Host, Port, Options.ConnectTimeout, Options.Encoding, ct).ConfigureAwait(false);
                 _control.Timeout = Options.ReadTimeout;
                 _control.Trace = Options.Trace;
-                // DIGT (seed 000 s.5.10) compares the whole cleartext conversation, greeting included.
+                // DIGT (the SafeTP paper, s.5.10) compares the whole cleartext conversation, greeting included.
                 _transcript = ControlTranscript.AttachTo(_control);
-                if (MechanismOrder.IsImplicit(order))
+                if (order.IsImplicit)
                 {
                     // Implicit FTPS: TLS from the first byte; the greeting arrives protected.
-                    _security = await MechanismCatalog.StartImplicitTlsAsync(_control, NewContext(), ct).ConfigureAwait(false);
+                    _security = await ClientMechanisms.StartImplicitTlsAsync(_control, NewContext(), ct).ConfigureAwait(false);
                     Security = _security.Details;
                     CommandChannelProtected = true;
                 }
@@ -87,13 +87,12 @@ namespace SecureFtp
         /// <summary>Tries each allowed AUTH mechanism in order. A mechanism the server does not support (500/502/504)
         /// moves on to the next; a mechanism that starts and fails stops everything (never a reason to fall back).
         /// When none is supported the fallback policy decides, before any credential is sent.</summary>
-        private async Task NegotiateSecurityAsync(IReadOnlyList<FtpMechanism> order, CancellationToken ct)
+        private async Task NegotiateSecurityAsync(MechanismPlan order, CancellationToken ct)
         {
             var refused = new List<string>();
-            foreach (var m in order)
+            foreach (var registration in order.Mechanisms)
             {
-                if (m == FtpMechanism.None || m == FtpMechanism.ImplicitTls) continue;
-                var mechanism = MechanismCatalog.Create(m, Options, _transcript ??= ControlTranscript.AttachTo(Control));
+                var mechanism = registration.Create(new ClientMechanismContext(Options, _transcript ??= ControlTranscript.AttachTo(Control)));
                 var session = await mechanism.NegotiateAsync(Control, NewContext(), ct).ConfigureAwait(false);
                 if (session != null)
                 {
@@ -107,16 +106,15 @@ namespace SecureFtp
             }
 
             Security = new SecurityDetails { Mechanism = "None" };
-            bool wantedSecurity = order.Any(m => m != FtpMechanism.None);
-            if (!wantedSecurity) return; // the user asked for plain FTP and nothing else
+            if (!order.WantsSecurity) return; // the user asked for plain FTP and nothing else
 
             string what = refused.Count > 0
                 ? $"{Options.Host} refused every security mechanism offered to it (AUTH {string.Join(", AUTH ", refused)})"
                 : $"No security mechanism could be tried with {Options.Host}";
             await RefuseCleartextForTrustedHostAsync(what).ConfigureAwait(false);
-            if (MechanismOrder.AllowsCleartext(order))
+            if (order.AllowsCleartext)
             {
-                Options.Verbose?.Invoke(what + "; continuing in cleartext as -Mechanism includes None.");
+                Options.Verbose?.Invoke(what + "; continuing in cleartext as the mechanism list includes None.");
                 return;
             }
             switch (Options.FallbackPolicy)
@@ -130,11 +128,11 @@ namespace SecureFtp
                 default:
                     await QuietQuitAsync().ConfigureAwait(false);
                     throw new FtpException(FtpErrorKind.Policy, "SecurityNotAvailable",
-                        what + ". No credential was sent. Use -FallbackPolicy Warn or Allow, or -Mechanism None, to accept a cleartext session.");
+                        what + ". No credential was sent: the fallback policy is Refuse and the mechanism list does not include None.");
             }
         }
 
-        /// <summary>Seed 000 s.5.6 (coerced fallback): a host we hold a key or pin for must be answering securely;
+        /// <summary>The SafeTP paper, s.5.6 (coerced fallback): a host we hold a key or pin for must be answering securely;
         /// if it is not, someone may be stripping AUTH. Never fall back for it, whatever the policy.</summary>
         private async Task RefuseCleartextForTrustedHostAsync(string what)
         {
@@ -201,7 +199,7 @@ namespace SecureFtp
             var level = Options.DataProtection ?? DataProtectionLevel.Private;
             if (_security.ImpliesPrivateData && level == DataProtectionLevel.Private)
             {
-                // AUTH SSL / TLS-P (seed 001): data connections are protected without PBSZ/PROT.
+                // AUTH SSL / TLS-P (draft-murray-auth-ftp-ssl): data connections are protected without PBSZ/PROT.
                 DataProtection = DataProtectionLevel.Private;
                 return;
             }

@@ -32,8 +32,9 @@ namespace SecureFtp
             /// <summary>Null when the server completed the command without sending data.</summary>
             public Stream? Stream { get; set; }
             public bool CompletedEarly => Stream == null;
-            /// <summary>The TLS peer closed TCP without close_notify (see <see cref="CheckUnsignalledEnd"/>).</summary>
-            public bool EndedWithoutCloseNotify { get; set; }
+            /// <summary>Set when the peer closed the data connection without the mechanism's end signal (TLS
+            /// close_notify); see <see cref="CheckUnsignalledEnd"/>.</summary>
+            public UnsignalledEndException? UnsignalledEnd { get; set; }
             public void Dispose()
             {
                 try { Stream?.Dispose(); } catch { }
@@ -49,6 +50,43 @@ namespace SecureFtp
             _currentType = "I";
         }
 
+        /// <summary>A data connection being set up: what the two ways of sending the transfer's commands
+        /// (<see cref="SendPipelinedAsync"/>, <see cref="SendStepByStepAsync"/>) leave for <see cref="AcceptTransferAsync"/>.</summary>
+        private sealed class DataOpening
+        {
+            public DataOpening(string command, bool protect, DataProtectionLevel level, ISecuritySession? security)
+            {
+                Command = command;
+                Protect = protect;
+                _level = level;
+                _security = security;
+            }
+
+            private readonly DataProtectionLevel _level;
+            private readonly ISecuritySession? _security;
+
+            public string Command { get; }
+            public bool Protect { get; }
+            /// <summary>Passive mode: connected to the server. Active mode: accepted from the listener.</summary>
+            public Socket? Socket { get; set; }
+            /// <summary>Active mode: where the server connects.</summary>
+            public Socket? Listener { get; set; }
+            public FtpReply? AlongsideReply { get; set; }
+            /// <summary>The data connection's TLS ClientHello (and its key generation), made on a worker thread while
+            /// the commands and the connection set-up go back and forth; it is sent only once the server answers 1xx.</summary>
+            public Task<IPreparedDataStream?>? Preparing { get; set; }
+
+            /// <summary>Starts preparing the protection once the commands are out, so it does not hold up sending them.</summary>
+            public void StartPreparing()
+            {
+                if (Protect && Preparing == null && _security is IPreparesDataStreams preparer)
+                {
+                    var level = _level;
+                    Preparing = Task.Run(() => preparer.PrepareDataStream(level, DataStreamRole.Client), CancellationToken.None);
+                }
+            }
+        }
+
         /// <summary>Sets up the data connection, sends <paramref name="command"/>, and returns the transfer once the
         /// server answered 1xx and the connection is protected as the session requires. <paramref name="alongside"/>
         /// is a query (MDTM) to send first: pipelined with EPSV and the command where the session allows it, else on
@@ -56,130 +94,132 @@ namespace SecureFtp
         private async Task<DataTransfer> OpenDataTransferAsync(string command, long restartAt, CancellationToken ct, string? alongside = null)
         {
             bool pipeline = CanPipeline(restartAt);
-            FtpReply? alongsideReply = null;
-            if (alongside != null && !pipeline) alongsideReply = await Control.ExecuteAsync(alongside, ct).ConfigureAwait(false);
             bool protect = _security != null && (DataProtection != DataProtectionLevel.Clear || _security.ImpliesPrivateData && DataProtection == DataProtectionLevel.Private);
-            Socket? socket = null;
-            Socket? listener = null;
-            // The data connection's TLS ClientHello (and its key generation) is made on a worker thread while the
-            // commands and the connection set-up go back and forth; it is sent only once the server answers 1xx.
-            // It starts once the commands are out, so it does not hold up sending them.
-            var level = DataProtection;
-            Task<IPreparedDataStream?>? preparing = null;
-            void StartPreparing()
-            {
-                if (protect && preparing == null && _security is IPreparesDataStreams preparer)
-                    preparing = Task.Run(() => preparer.PrepareDataStream(level, DataStreamRole.Client), CancellationToken.None);
-            }
+            var opening = new DataOpening(command, protect, DataProtection, _security);
+            if (alongside != null && !pipeline) opening.AlongsideReply = await Control.ExecuteAsync(alongside, ct).ConfigureAwait(false);
             try
             {
-                FtpReply? reply = null;
-                if (pipeline)
-                {
-                    var lines = new List<string>(3);
-                    if (alongside != null) lines.Add(alongside);
-                    lines.Add("EPSV");
-                    lines.Add(command);
-                    await Control.SendAsync(lines, ct).ConfigureAwait(false);
-                    StartPreparing();
-                    if (alongside != null) alongsideReply = await Control.ReadReplyAsync(ct).ConfigureAwait(false);
-                    var epsv = await Control.ReadReplyAsync(ct).ConfigureAwait(false);
-                    if (epsv.Code == 229)
-                    {
-                        var endPoint = new IPEndPoint(Control.RemoteEndPoint.Address, PassiveReplyParser.ParseEpsv(epsv));
-                        var pending = Control.ReadReplyAsync(ct);
-                        try
-                        {
-                            socket = await ConnectDataAsync(endPoint, ct).ConfigureAwait(false);
-                        }
-                        catch (Exception e)
-                        {
-                            // The server may be waiting for this connection: ABOR, and report the server's own refusal
-                            // of the command if that is what stood in the way.
-                            var answer = await AbortTransferAsync(new DataTransfer(command, null, null), pending).ConfigureAwait(false);
-                            if (answer is { Code: >= 500 }) throw FtpException.FromReply(command, answer);
-                            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e).Throw();
-                        }
-                        TuneDataSocket(socket!);
-                        reply = await pending.ConfigureAwait(false);
-                    }
-                    else
-                    {
-                        // The command went out with no data connection set up: read its answer (a refusal, or from an
-                        // odd server a 1xx and its end) to stay in step, then set the connection up one step at a time.
-                        var answer = await Control.ReadReplyAsync(ct).ConfigureAwait(false);
-                        if (answer.IsPreliminary) await Control.ReadReplyAsync(ct).ConfigureAwait(false);
-                        if (!UnknownHere(epsv)) throw FtpException.FromReply("EPSV", epsv);
-                        _epsvUnsupported = true;
-                    }
-                }
-                if (reply == null)
-                {
-                    StartPreparing();
-                    if (Options.DataConnectionMode == DataConnectionMode.Passive)
-                        socket = await ConnectPassiveAsync(ct).ConfigureAwait(false);
-                    else
-                        listener = await ListenActiveAsync(ct).ConfigureAwait(false);
-
-                    // RFC 959 s.4.1.3: REST must come right before the transfer command; servers such as
-                    // inetutils-ftpd forget the restart point when EPSV/PORT comes in between.
-                    if (restartAt > 0)
-                    {
-                        var rest = await Control.ExecuteAsync("REST " + restartAt, ct).ConfigureAwait(false);
-                        if (rest.Code != 350)
-                            throw new FtpException(FtpErrorKind.NotSupported, "ResumeNotSupported", $"{Options.Host} cannot restart a transfer at byte {restartAt} (REST): {rest.Code} {rest.Message}", rest);
-                    }
-                    if (socket != null) TuneDataSocket(socket);
-                    reply = await Control.ExecuteAsync(command, ct).ConfigureAwait(false);
-                }
-
-                if (!reply.IsPreliminary)
-                {
-                    await DiscardPreparedAsync(preparing).ConfigureAwait(false);
-                    preparing = null;
-                }
-                if (reply.IsCompletion) return new DataTransfer(command, socket, null) { AlongsideReply = alongsideReply };
-                if (!reply.IsPreliminary) throw FtpException.FromReply(command, reply);
-
-                if (listener != null)
-                {
-                    socket = await AcceptAsync(listener, ct).ConfigureAwait(false);
-                    TuneDataSocket(socket);
-                }
-                Stream stream = new NetworkStream(socket!, ownsSocket: false);
-                if (protect)
-                {
-                    try
-                    {
-                        var raw = stream;
-                        var prepared = preparing != null ? await preparing.ConfigureAwait(false) : null;
-                        preparing = null;
-                        stream = await ProtectDataStreamAsync(socket!, prepared != null
-                            ? c => prepared.OpenAsync(raw, c)
-                            : c => _security!.OpenDataStreamAsync(raw, DataProtection, DataStreamRole.Client, c), ct).ConfigureAwait(false);
-                    }
-                    catch
-                    {
-                        // The server answered 1xx and now serves a data connection we gave up (a refused certificate,
-                        // a failed handshake): ABOR, so the next command is not answered with this transfer's 425/426.
-                        await AbortTransferAsync(new DataTransfer(command, socket, null, reply)).ConfigureAwait(false);
-                        throw;
-                    }
-                }
-                var transfer = new DataTransfer(command, socket, stream, reply) { AlongsideReply = alongsideReply };
-                socket = null;
-                return transfer;
+                FtpReply? reply = pipeline ? await SendPipelinedAsync(opening, alongside, ct).ConfigureAwait(false) : null;
+                reply ??= await SendStepByStepAsync(opening, restartAt, ct).ConfigureAwait(false);
+                return await AcceptTransferAsync(opening, reply, ct).ConfigureAwait(false);
             }
             catch
             {
-                await DiscardPreparedAsync(preparing).ConfigureAwait(false);
-                socket?.Dispose();
+                await DiscardPreparedAsync(opening.Preparing).ConfigureAwait(false);
+                opening.Socket?.Dispose();
                 throw;
             }
             finally
             {
-                listener?.Dispose();
+                opening.Listener?.Dispose();
             }
+        }
+
+        /// <summary>Sends the query, EPSV and the transfer command in one flight (see <see cref="CanPipeline"/>), then
+        /// connects to the port EPSV named while the command's reply is on its way. Returns the command's reply, or
+        /// null when EPSV was refused: the command was answered without a data connection, and the caller sets the
+        /// connection up one step at a time.</summary>
+        private async Task<FtpReply?> SendPipelinedAsync(DataOpening opening, string? alongside, CancellationToken ct)
+        {
+            var lines = new List<string>(3);
+            if (alongside != null) lines.Add(alongside);
+            lines.Add("EPSV");
+            lines.Add(opening.Command);
+            await Control.SendAsync(lines, ct).ConfigureAwait(false);
+            opening.StartPreparing();
+            if (alongside != null) opening.AlongsideReply = await Control.ReadReplyAsync(ct).ConfigureAwait(false);
+            var epsv = await Control.ReadReplyAsync(ct).ConfigureAwait(false);
+            if (epsv.Code != 229)
+            {
+                // The command went out with no data connection set up: read its answer (a refusal, or from an odd
+                // server a 1xx and its end) to stay in step.
+                var answer = await Control.ReadReplyAsync(ct).ConfigureAwait(false);
+                if (answer.IsPreliminary) await Control.ReadReplyAsync(ct).ConfigureAwait(false);
+                if (!UnknownHere(epsv)) throw FtpException.FromReply("EPSV", epsv);
+                _epsvUnsupported = true;
+                return null;
+            }
+            var endPoint = new IPEndPoint(Control.RemoteEndPoint.Address, PassiveReplyParser.ParseEpsv(epsv));
+            var pending = Control.ReadReplyAsync(ct);
+            try
+            {
+                opening.Socket = await ConnectDataAsync(endPoint, ct).ConfigureAwait(false);
+            }
+            catch (Exception e)
+            {
+                // The server may be waiting for this connection: ABOR, and report the server's own refusal of the
+                // command if that is what stood in the way.
+                var answer = await AbortTransferAsync(new DataTransfer(opening.Command, null, null), pending).ConfigureAwait(false);
+                if (answer is { Code: >= 500 }) throw FtpException.FromReply(opening.Command, answer);
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e).Throw();
+            }
+            TuneDataSocket(opening.Socket!);
+            return await pending.ConfigureAwait(false);
+        }
+
+        /// <summary>RFC 959's way: the data connection (EPSV/PASV and connect, or EPRT/PORT and listen), REST when
+        /// resuming, then the transfer command, each waiting for its reply. Returns the command's reply.</summary>
+        private async Task<FtpReply> SendStepByStepAsync(DataOpening opening, long restartAt, CancellationToken ct)
+        {
+            opening.StartPreparing();
+            if (Options.DataConnectionMode == DataConnectionMode.Passive)
+                opening.Socket = await ConnectPassiveAsync(ct).ConfigureAwait(false);
+            else
+                opening.Listener = await ListenActiveAsync(ct).ConfigureAwait(false);
+
+            // RFC 959 s.4.1.3: REST must come right before the transfer command; servers such as inetutils-ftpd
+            // forget the restart point when EPSV/PORT comes in between.
+            if (restartAt > 0)
+            {
+                var rest = await Control.ExecuteAsync("REST " + restartAt, ct).ConfigureAwait(false);
+                if (rest.Code != 350)
+                    throw new FtpException(FtpErrorKind.NotSupported, "ResumeNotSupported", $"{Options.Host} cannot restart a transfer at byte {restartAt} (REST): {rest.Code} {rest.Message}", rest);
+            }
+            if (opening.Socket != null) TuneDataSocket(opening.Socket);
+            return await Control.ExecuteAsync(opening.Command, ct).ConfigureAwait(false);
+        }
+
+        /// <summary>After the command's reply: a completion means no data connection is needed; a 1xx means the
+        /// transfer is on, so the active connection is accepted and the stream protected as the session requires.</summary>
+        private async Task<DataTransfer> AcceptTransferAsync(DataOpening opening, FtpReply reply, CancellationToken ct)
+        {
+            if (!reply.IsPreliminary)
+            {
+                await DiscardPreparedAsync(opening.Preparing).ConfigureAwait(false);
+                opening.Preparing = null;
+            }
+            if (reply.IsCompletion) return new DataTransfer(opening.Command, opening.Socket, null) { AlongsideReply = opening.AlongsideReply };
+            if (!reply.IsPreliminary) throw FtpException.FromReply(opening.Command, reply);
+
+            if (opening.Listener != null)
+            {
+                opening.Socket = await AcceptAsync(opening.Listener, ct).ConfigureAwait(false);
+                TuneDataSocket(opening.Socket);
+            }
+            var socket = opening.Socket!;
+            Stream stream = new NetworkStream(socket, ownsSocket: false);
+            if (opening.Protect)
+            {
+                try
+                {
+                    var raw = stream;
+                    var prepared = opening.Preparing != null ? await opening.Preparing.ConfigureAwait(false) : null;
+                    opening.Preparing = null;
+                    stream = await ProtectDataStreamAsync(socket, prepared != null
+                        ? c => prepared.OpenAsync(raw, c)
+                        : c => _security!.OpenDataStreamAsync(raw, DataProtection, DataStreamRole.Client, c), ct).ConfigureAwait(false);
+                }
+                catch
+                {
+                    // The server answered 1xx and now serves a data connection we gave up (a refused certificate, a
+                    // failed handshake): ABOR, so the next command is not answered with this transfer's 425/426.
+                    await AbortTransferAsync(new DataTransfer(opening.Command, socket, null, reply)).ConfigureAwait(false);
+                    throw;
+                }
+            }
+            var transfer = new DataTransfer(opening.Command, socket, stream, reply) { AlongsideReply = opening.AlongsideReply };
+            opening.Socket = null;
+            return transfer;
         }
 
         /// <summary>Frees a prepared handshake that will not be used (its failure, if it failed, no longer matters).</summary>
@@ -332,20 +372,20 @@ namespace SecureFtp
             }
         }
 
-        /// <summary>A TLS data connection that ended without close_notify may have been cut by an attacker. It is
-        /// accepted only where the end is proved otherwise: the byte count equals the size the server announced, or
-        /// the mechanism is AUTH SSL, whose servers (seed 001, before RFC 4217) never send close_notify on data
-        /// connections, as ftpd-ssl does not (curl accepts that always; we do not).</summary>
+        /// <summary>A protected data connection that ended without its end signal (TLS close_notify) may have been cut
+        /// by an attacker. It is accepted only where the end is proved otherwise: the byte count equals the size the
+        /// server announced, or the mechanism says its servers always end that way
+        /// (<see cref="ISecuritySession.AcceptsUnsignalledDataEnd"/>: AUTH SSL).</summary>
         private void CheckUnsignalledEnd(DataTransfer transfer, string what, long? expected, long actual)
         {
-            if (!transfer.EndedWithoutCloseNotify) return;
+            if (transfer.UnsignalledEnd is not { } end) return;
             if (expected is long e && e == actual)
-                Options.Verbose?.Invoke($"{Options.Host} closed the data connection of {what} without a TLS close_notify; accepted because all {actual} bytes the server announced arrived.");
-            else if (Security.Mechanism == "SSL")
-                Options.Verbose?.Invoke($"{Options.Host} closed the data connection of {what} without a TLS close_notify, as AUTH SSL servers do; accepted on the server's completion reply.");
+                Options.Verbose?.Invoke($"{Options.Host} closed the data connection of {what} without {end.Signal}; accepted because all {actual} bytes the server announced arrived.");
+            else if (_security?.AcceptsUnsignalledDataEnd == true)
+                Options.Verbose?.Invoke($"{Options.Host} closed the data connection of {what} without {end.Signal}, as {Security.Mechanism} servers do; accepted on the server's completion reply.");
             else
                 throw new FtpException(FtpErrorKind.Truncated, "TransferTruncated",
-                    $"The data connection of {what} from {Options.Host} was closed without a TLS close_notify after {actual} bytes, and nothing else proves the transfer complete: it may have been truncated by the network or an attacker.");
+                    $"The data connection of {what} from {Options.Host} was closed without {end.Signal} after {actual} bytes, and nothing else proves the transfer complete: it may have been truncated by the network or an attacker.");
         }
 
         private static IPAddress Normalize(IPAddress a) => a.IsIPv4MappedToIPv6 ? a.MapToIPv4() : a;

@@ -98,10 +98,10 @@ namespace SecureFtp
             {
                 return await transfer.Stream!.ReadAsync(buffer, 0, buffer.Length, cts.Token).ConfigureAwait(false);
             }
-            catch (Security.Tls.CloseNotifyMissingException)
+            catch (Security.UnsignalledEndException e)
             {
-                // An end without close_notify: judged by CheckUnsignalledEnd once the server's reply is in.
-                transfer.EndedWithoutCloseNotify = true;
+                // An end without the mechanism's end signal: judged by CheckUnsignalledEnd once the server's reply is in.
+                transfer.UnsignalledEnd = e;
                 return 0;
             }
             catch (Exception e) when (e is OperationCanceledException && !ct.IsCancellationRequested)
@@ -123,7 +123,7 @@ namespace SecureFtp
                 if (Directory.Exists(final))
                     throw new FtpException(FtpErrorKind.AlreadyExists, "DestinationIsDirectory", $"The destination {final} is a directory; name a file.");
                 if (!overwrite && !resume && File.Exists(final))
-                    throw new FtpException(FtpErrorKind.AlreadyExists, "LocalFileExists", $"{final} already exists. Use -Force to overwrite it or -Resume to continue it.");
+                    throw new FtpException(FtpErrorKind.AlreadyExists, "LocalFileExists", $"{final} already exists; it is neither overwritten nor continued unless asked.");
                 var dir = Path.GetDirectoryName(final);
                 if (!string.IsNullOrEmpty(dir)) Directory.CreateDirectory(dir!);
 
@@ -227,7 +227,7 @@ namespace SecureFtp
                 long length = new FileInfo(full).Length;
                 long? remoteSize = await GetSizeUnlockedAsync(remotePath, ct).ConfigureAwait(false);
                 if (remoteSize != null && !overwrite && !resume)
-                    throw new FtpException(FtpErrorKind.AlreadyExists, "RemoteFileExists", $"{remotePath} already exists on {Options.Host}. Use -Force to overwrite it or -Resume to continue it.");
+                    throw new FtpException(FtpErrorKind.AlreadyExists, "RemoteFileExists", $"{remotePath} already exists on {Options.Host}; it is neither overwritten nor continued unless asked.");
                 long offset = resume && remoteSize is long rs ? rs : 0;
                 if (offset > length)
                     throw new FtpException(FtpErrorKind.Protocol, "RemoteFileLonger", $"Cannot resume: {remotePath} has {offset} bytes, more than the local {full} ({length}).");

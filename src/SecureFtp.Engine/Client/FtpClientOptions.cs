@@ -8,8 +8,9 @@ using SecureFtp.Security;
 
 namespace SecureFtp
 {
-    /// <summary>Security mechanisms a client may negotiate. The policy tries the allowed ones in the order
-    /// given; <see cref="Auto"/> expands to <see cref="FtpClientOptions.AutoOrder"/>.</summary>
+    /// <summary>The built-in security mechanisms and policy words, typed. Each member's name resolves through
+    /// <see cref="ClientMechanisms"/> like any other name (<see cref="FtpClientOptions.MechanismNames"/> takes the
+    /// AUTH names and mechanisms registered later as well). The policy tries the allowed ones in the order given.</summary>
     public enum FtpMechanism
     {
         /// <summary>Try TLS, then X-SafeTP1, then KEA-SKIPJACK (when a KEA certificate is configured).</summary>
@@ -18,9 +19,9 @@ namespace SecureFtp
         Tls,
         /// <summary>TLS from the first byte, before the greeting (port 990 by default).</summary>
         ImplicitTls,
-        /// <summary>AUTH SSL / TLS-P (seed 001): data is protected without PROT.</summary>
+        /// <summary>AUTH SSL / TLS-P (draft-murray-auth-ftp-ssl): data is protected without PROT.</summary>
         Ssl,
-        /// <summary>X-SafeTP1 over RFC 2228 ADAT (seed 000 s.5).</summary>
+        /// <summary>X-SafeTP1 over RFC 2228 ADAT (the SafeTP paper, section 5).</summary>
         SafeTp,
         /// <summary>KEA with SKIPJACK over RFC 2228 ADAT (RFC 2773).</summary>
         KeaSkipjack,
@@ -58,10 +59,17 @@ namespace SecureFtp
         /// <summary>Null means anonymous.</summary>
         public NetworkCredential? Credential { get; set; }
 
-        /// <summary>The mechanisms allowed, in order. Defaults to Auto.</summary>
+        /// <summary>The mechanisms allowed, in order. Defaults to Auto. <see cref="MechanismNames"/>, when not empty,
+        /// takes its place.</summary>
         public IList<FtpMechanism> Mechanisms { get; set; } = new List<FtpMechanism> { FtpMechanism.Auto };
 
-        public static readonly IReadOnlyList<FtpMechanism> AutoOrder = new[] { FtpMechanism.Tls, FtpMechanism.SafeTp, FtpMechanism.KeaSkipjack };
+        /// <summary>The mechanisms allowed, in order, by name: an AUTH name ("KEA-SKIPJACK", "TLS-C"), a short name
+        /// ("KeaSkipjack"), a policy word (Auto, ImplicitTls, None), or the name of a mechanism added to
+        /// <see cref="MechanismRegistry"/>. Empty (the default): <see cref="Mechanisms"/> decides.</summary>
+        public IList<string> MechanismNames { get; set; } = new List<string>();
+
+        /// <summary>Where mechanism names resolve; <see cref="ClientMechanisms.Default"/> unless a caller brings its own.</summary>
+        public MechanismRegistry<ClientMechanismRegistration> MechanismRegistry { get; set; } = ClientMechanisms.Default;
 
         public FallbackPolicy FallbackPolicy { get; set; } = FallbackPolicy.Refuse;
 
@@ -136,7 +144,7 @@ namespace SecureFtp
         /// <summary>Every control line, credentials redacted. True = sent by us.</summary>
         public Action<bool, string>? Trace { get; set; }
 
-        public int EffectivePort => Port != 0 ? Port : (Mechanisms.Count == 1 && Mechanisms[0] == FtpMechanism.ImplicitTls ? 990 : 21);
+        public int EffectivePort => Port != 0 ? Port : (Policy.MechanismOrder.IsImplicitOnly(this) ? 990 : 21);
 
         public FtpClientOptions Clone() => (FtpClientOptions)MemberwiseClone();
     }

@@ -1,13 +1,18 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
+using SecureFtp.Security.Tls;
 
 namespace SecureFtp.Diagnostics
 {
     /// <summary>One security mechanism and whether the server offered it.</summary>
     public sealed class ProbedMechanism
     {
-        /// <summary>"TLS", "SSL" (AUTH TLS / AUTH SSL), "Implicit TLS", "X-SafeTP1", "KEA-SKIPJACK".</summary>
+        /// <summary>The name <see cref="Name"/> has for TLS from the first byte (no AUTH name exists for it).</summary>
+        public const string ImplicitTls = "Implicit TLS";
+
+        /// <summary>The AUTH name of each mechanism the client knows ("TLS", "SSL", "X-SafeTP1", "KEA-SKIPJACK"), or
+        /// <see cref="ImplicitTls"/>.</summary>
         public string Name { get; set; } = "";
         public bool Offered { get; set; }
         public int Port { get; set; }
@@ -91,7 +96,7 @@ namespace SecureFtp.Diagnostics
         /// <summary>What could not be checked, and why.</summary>
         public IList<string> Notes { get; set; } = new List<string>();
 
-        public bool TlsOffered => Mechanisms.Any(m => m.Offered && (m.Name == "TLS" || m.Name == "SSL" || m.Name == "Implicit TLS"));
+        public bool TlsOffered => Mechanisms.Any(m => m.Offered && (TlsNames.Tls.IsAuthName(m.Name) || TlsNames.Ssl.IsAuthName(m.Name) || m.Name == ProbedMechanism.ImplicitTls));
         public IEnumerable<string> MechanismsOffered => Mechanisms.Where(m => m.Offered).Select(m => m.Name);
         public IEnumerable<string> TlsVersionsAccepted => TlsVersions.Where(v => v.Accepted == true).Select(v => v.Version);
         public IEnumerable<string> CipherSuitesAccepted => TlsVersions.Where(v => v.Accepted == true)

@@ -30,7 +30,7 @@ namespace SecureFtp.Protocol
         /// <summary>RFC 2228 command protection (ENC/MIC/CONF), installed by an ADAT mechanism.</summary>
         public IControlChannelProtection? Protection { get; set; }
 
-        /// <summary>Observes every command line (before protection) and reply, for DIGT (seed 000 s.5.10).</summary>
+        /// <summary>Observes every command line (before protection) and reply, for DIGT (the SafeTP paper, s.5.10).</summary>
         public Action<string, FtpReply?>? Transcript { get; set; }
 
         public Socket Socket => _socket;

@@ -31,15 +31,22 @@ namespace SecureFtp.Security
         /// <summary>Records the buffer size the server accepted (PBSZ reply, "PBSZ=n" if it lowered it).</summary>
         void SetBufferSize(int negotiated);
 
-        /// <summary>True when data is protected without a PROT command (AUTH SSL / TLS-P, seed 001).</summary>
+        /// <summary>True when data is protected without a PROT command (AUTH SSL / TLS-P, draft-murray-auth-ftp-ssl).</summary>
         bool ImpliesPrivateData { get; }
+
+        /// <summary>True when this mechanism's servers end data connections without the end-of-transfer signal as a
+        /// matter of course (AUTH SSL servers predate RFC 4217 and never send close_notify on data connections), so
+        /// such an end (<see cref="UnsignalledEndException"/>) is accepted on the server's completion reply. False:
+        /// it is accepted only when the byte count proves the transfer whole.</summary>
+        bool AcceptsUnsignalledDataEnd { get; }
 
         bool Supports(DataProtectionLevel level);
 
         /// <summary>Wraps a freshly connected data socket stream. For TLS this is the handshake that resumes the
         /// control connection's session; for RFC 2228 mechanisms it is the protected-block framing.
         /// The returned stream signals a truncated transfer (no close_notify, no end-of-file block) by throwing
-        /// <see cref="FtpException"/> with kind Truncated instead of returning 0.</summary>
+        /// <see cref="FtpException"/> with kind Truncated instead of returning 0; an <see cref="UnsignalledEndException"/>
+        /// when the peer closed cleanly but without the signal, which <see cref="AcceptsUnsignalledDataEnd"/> judges.</summary>
         Task<Stream> OpenDataStreamAsync(Stream raw, DataProtectionLevel level, DataStreamRole role, CancellationToken ct);
 
         /// <summary>CCC was accepted (200): take the control channel back to cleartext (TLS: close_notify, keep TCP).</summary>

@@ -21,6 +21,11 @@ namespace SecureFtp.Security
 
         bool Supports(DataProtectionLevel level);
 
+        /// <summary>The peer the exchange authenticated, once it is established; null when the mechanism does not
+        /// authenticate its peer (X-SafeTP1 authenticates the server only, so its server half has none): the password
+        /// alone then decides the login. A server refuses USER for a name this peer may not log in as.</summary>
+        IAuthenticatedPeer? AuthenticatedPeer { get; }
+
         /// <summary>The transform for one data connection. <paramref name="sending"/> is true on the side that
         /// writes the data. An empty Encode/Decode plaintext is the end-of-file block (RFC 2228 s.9).</summary>
         ITransform CreateDataTransform(DataProtectionLevel level, bool sending);

@@ -2,7 +2,7 @@ using System;
 
 namespace SecureFtp.Security
 {
-    /// <summary>The SafeTP paper's Transform (seed 000 s.5.8, Figure 5): a data transformation with size
+    /// <summary>The SafeTP paper's Transform (the SafeTP paper, s.5.8, Figure 5): a data transformation with size
     /// bounds known in advance, so buffers can be allocated before the first block. RFC 2228 mechanisms
     /// (X-SafeTP1, KEA-SKIPJACK) encode command-channel lines and data blocks through it.</summary>
     public interface ITransform

@@ -58,13 +58,13 @@ namespace SecureFtp.Server
 
         private Rfc2228ServerNegotiation? CreateRfc2228Negotiation()
         {
-            var offered = OfferedMechanisms().Where(m => _options.Rfc2228Mechanisms.ContainsKey(m)).ToList();
+            var offered = ServerMechanisms.Offered(_options).Where(m => m.Kind == ServerMechanismKind.Rfc2228).ToList();
             if (offered.Count == 0) return null;
             var connection = new SecureFtpServerConnection(_control.LocalEndPoint, _control.RemoteEndPoint);
             return new Rfc2228ServerNegotiation(name =>
             {
-                var match = offered.FirstOrDefault(m => string.Equals(m, name.Trim(), StringComparison.OrdinalIgnoreCase));
-                return match != null ? _options.Rfc2228Mechanisms[match](connection) : null;
+                var match = offered.FirstOrDefault(m => m.Name.IsAuthName(name));
+                return match != null ? ServerMechanisms.Rfc2228Factory(_options, match)!(connection) : null;
             });
         }
 
@@ -250,11 +250,11 @@ namespace SecureFtp.Server
                             + (_options.AllowAnonymousInClear ? " (only anonymous may log in without it)." : ".")).ConfigureAwait(false);
                         return true;
                     }
-                    if (Rfc2228Established && _rfc2228!.Mechanism is SecureFtp.Security.Kea.KeaServerSecurity kea && !kea.IsUserAllowed(argument.Trim()))
+                    if (Rfc2228Established && _rfc2228!.Mechanism!.AuthenticatedPeer is { } peer && !peer.MayLogInAs(argument.Trim()))
                     {
                         // RFC 2773: the certificate authenticated the client; it may log in only as a user it is mapped to.
-                        _log(SecureFtpServerLogKind.Warning, $"Refused USER '{argument.Trim()}': the client's KEA certificate is not mapped to it.");
-                        await ReplyAsync(530, $"The KEA certificate presented is not allowed to log in as {argument.Trim()}.").ConfigureAwait(false);
+                        _log(SecureFtpServerLogKind.Warning, $"Refused USER '{argument.Trim()}': the client's {_rfc2228.Mechanism.MechanismName} identity ({peer.Name}) is not mapped to it.");
+                        await ReplyAsync(530, $"The {_rfc2228.Mechanism.MechanismName} identity presented is not allowed to log in as {argument.Trim()}.").ConfigureAwait(false);
                         return true;
                     }
                     break;
@@ -290,13 +290,14 @@ namespace SecureFtp.Server
         private async Task<bool> AuthAsync(string argument, CancellationToken ct)
         {
             string name = argument.Trim().ToUpperInvariant();
-            string? tls = name switch { "TLS" or "TLS-C" => "TLS", "SSL" or "TLS-P" => "SSL", _ => null };
+            var mechanism = ServerMechanisms.Offered(_options).FirstOrDefault(m => m.Kind == ServerMechanismKind.Tls && m.Name.IsAuthName(name));
+            string? tls = mechanism?.Name.AuthName;
             if (IsControlProtected)
             {
                 await ReplyAsync(503, $"The control connection is already protected by {_tlsMechanism}.").ConfigureAwait(false);
                 return true;
             }
-            if (tls == null || _options.Certificate == null || !Offers(tls))
+            if (mechanism == null || _options.Certificate == null)
             {
                 await ReplyAsync(504, $"AUTH {name} is not offered here. Offered: {string.Join(", ", OfferedMechanisms().DefaultIfEmpty("none"))}.").ConfigureAwait(false);
                 return true;
@@ -316,8 +317,8 @@ namespace SecureFtp.Server
             }
             _tlsMechanism = tls;
             // Seed 001: AUTH SSL / TLS-P protects data without PROT.
-            _dataProtection = tls == "SSL" ? DataProtectionLevel.Private : DataProtectionLevel.Clear;
-            _bufferSizeSet = tls == "SSL";
+            _dataProtection = mechanism.ImpliesPrivateData ? DataProtectionLevel.Private : DataProtectionLevel.Clear;
+            _bufferSizeSet = mechanism.ImpliesPrivateData;
             _log(SecureFtpServerLogKind.Info, $"AUTH {name}: TLS established ({Describe(_control.Tls!)}).");
             return true;
         }
@@ -385,11 +386,7 @@ namespace SecureFtp.Server
             {
                 var names = new List<string>();
                 foreach (var m in offered)
-                {
-                    if (m == "TLS") names.AddRange(new[] { "TLS", "TLS-C" });
-                    else if (m == "SSL") names.AddRange(new[] { "SSL", "TLS-P" });
-                    else names.Add(m);
-                }
+                    names.AddRange(ServerMechanisms.Find(_options, m)!.Name.AuthNames);
                 lines.Add(" AUTH " + string.Join(";", names));
                 lines.Add(" PBSZ");
                 lines.Add(" PROT");
@@ -496,15 +493,8 @@ namespace SecureFtp.Server
 
         private IEnumerable<string> OfferedMechanisms()
         {
-            foreach (var m in _options.Mechanisms)
-            {
-                string name = m.Trim().ToUpperInvariant();
-                if ((name == "TLS" || name == "SSL") && _options.Certificate != null) yield return name;
-                else if (_options.Rfc2228Mechanisms.ContainsKey(m.Trim())) yield return m.Trim();
-            }
+            foreach (var m in ServerMechanisms.Offered(_options)) yield return m.Name.AuthName;
         }
-
-        private bool Offers(string mechanism) => OfferedMechanisms().Contains(mechanism);
 
         public static bool IsAnonymousName(string user)
             => string.Equals(user.Trim(), "anonymous", StringComparison.OrdinalIgnoreCase) || string.Equals(user.Trim(), "ftp", StringComparison.OrdinalIgnoreCase);

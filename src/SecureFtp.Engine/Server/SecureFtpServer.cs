@@ -10,6 +10,8 @@ using System.Threading;
 using System.Threading.Tasks;
 using SecureFtp.Protocol;
 
+using SecureFtp.Security;
+
 namespace SecureFtp.Server
 {
     /// <summary>An FTP server that runs in the background of the process: the embedded file server
@@ -111,11 +113,11 @@ namespace SecureFtp.Server
                 throw new FtpException(FtpErrorKind.Security, "CertificateRequired", "Implicit TLS needs a server certificate (Certificate).");
             foreach (var name in Options.Mechanisms)
             {
-                string upper = name.Trim().ToUpperInvariant();
-                if ((upper == "TLS" || upper == "SSL") && Options.Certificate == null)
-                    throw new FtpException(FtpErrorKind.Security, "CertificateRequired", $"Mechanism {upper} needs a server certificate (Certificate); use SecureFtpServer.CreateSelfSignedCertificate for a demo.");
-                if (upper != "TLS" && upper != "SSL" && !Options.Rfc2228Mechanisms.ContainsKey(name.Trim()))
-                    throw new FtpException(FtpErrorKind.NotSupported, "MechanismUnknown", $"Mechanism '{name}' is not known to this server: offer TLS, SSL, or a registered RFC 2228 mechanism.");
+                var mechanism = ServerMechanisms.Resolve(Options, name);
+                if (mechanism.Kind == ServerMechanismKind.Tls && Options.Certificate == null)
+                    throw new FtpException(FtpErrorKind.Security, "CertificateRequired", $"Mechanism {mechanism.Name.AuthName} needs a server certificate (Certificate); use SecureFtpServer.CreateSelfSignedCertificate for a demo.");
+                if (mechanism.Kind == ServerMechanismKind.Rfc2228 && ServerMechanisms.Rfc2228Factory(Options, mechanism) == null)
+                    throw new FtpException(FtpErrorKind.NotSupported, "MechanismUnknown", $"Mechanism {mechanism.Name.AuthName} has no server half configured: give its key ({nameof(SecureFtpServerOptions.AddSafeTp)}, {nameof(SecureFtpServerOptions.AddKea)}, or {nameof(SecureFtpServerOptions.AddRfc2228Mechanism)}).");
             }
             if (!Options.AllowInsecure && Options.Mechanisms.Count == 0)
                 throw new FtpException(FtpErrorKind.Policy, "NoWayIn", "With no security mechanism and AllowInsecure off, nobody but anonymous could log in.");

@@ -70,6 +70,7 @@ namespace SecureFtp.Server
         /// <summary>Registers an RFC 2228 mechanism and lists it in <see cref="Mechanisms"/>.</summary>
         public SecureFtpServerOptions AddRfc2228Mechanism(string name, Func<SecureFtpServerConnection, IRfc2228Security> create)
         {
+            name = ServerMechanisms.ToAuthName(name);
             Rfc2228Mechanisms[name] = create;
             if (!Mechanisms.Any(m => string.Equals(m.Trim(), name, StringComparison.OrdinalIgnoreCase))) Mechanisms.Add(name);
             return this;

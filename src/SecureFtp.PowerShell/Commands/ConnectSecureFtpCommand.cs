@@ -25,8 +25,11 @@ namespace SecureFtp.PowerShell.Commands
         [Credential]
         public PSCredential? Credential { get; set; }
 
+        /// <summary>The mechanisms allowed, in order, by any name the client's mechanism registry knows (Tls or TLS,
+        /// KeaSkipjack or KEA-SKIPJACK), or a policy word: Auto, ImplicitTls, None.</summary>
         [Parameter]
-        public FtpMechanism[] Mechanism { get; set; } = { FtpMechanism.Auto };
+        [ArgumentCompleter(typeof(MechanismCompleter))]
+        public string[] Mechanism { get; set; } = { ClientMechanisms.Auto };
 
         /// <summary>Unset: Private whenever a security mechanism was agreed. Set: a requirement the connection must meet.</summary>
         [Parameter]
@@ -100,7 +103,7 @@ namespace SecureFtp.PowerShell.Commands
                 Host = ComputerName,
                 Port = Port,
                 Credential = Credential?.GetNetworkCredential(),
-                Mechanisms = Mechanism.ToList(),
+                MechanismNames = Mechanism.ToList(),
                 DataProtection = DataProtection,
                 FallbackPolicy = FallbackPolicy,
                 PinnedFingerprints = (CertificateThumbprint ?? Array.Empty<string>()).ToList(),

@@ -93,7 +93,7 @@ namespace SecureFtp.PowerShell.Commands
             if (existing != null)
             {
                 if (existing.Type == FtpItemType.Directory) return;
-                throw new FtpException(FtpErrorKind.AlreadyExists, "RemoteFileExists", $"'{path}' exists on {session.ComputerName} and is not a directory.");
+                throw new FtpException(FtpErrorKind.AlreadyExists, "RemotePathNotDirectory", $"'{path}' exists on {session.ComputerName} and is not a directory.");
             }
             string parent = RemotePath.GetParent(path);
             if (parent.Length > 0 && parent != "/") CreateWithParents(session, parent);

@@ -62,7 +62,7 @@ namespace SecureFtp.PowerShell.Commands
         Client = SafeTpClient,
     }
 
-    /// <summary>New-SecureFtpKey: makes the keys of every mechanism the module speaks. X-SafeTP1 (seed 000 s.5): a client
+    /// <summary>New-SecureFtpKey: makes the keys of every mechanism the module speaks. X-SafeTP1 (the SafeTP paper, s.5): a client
     /// key, or a branded server key with its public half exported for out-of-band distribution. KEA-SKIPJACK (RFC 2773):
     /// a key pair and certificate issued by a small site CA. TLS: a self-signed certificate and its key.</summary>
     [Cmdlet(VerbsCommon.New, "SecureFtpKey", SupportsShouldProcess = true)]
@@ -83,7 +83,7 @@ namespace SecureFtp.PowerShell.Commands
         [Parameter]
         public string? PublicKeyPath { get; set; }
 
-        /// <summary>The SafeTP server brand users see when they first connect (seed 000 s.5.7), the KEA certificate's
+        /// <summary>The SafeTP server brand users see when they first connect (the SafeTP paper, s.5.7), the KEA certificate's
         /// subject, or the TLS certificate's host name.</summary>
         [Parameter]
         public string? Brand { get; set; }

@@ -51,10 +51,11 @@ namespace SecureFtp.PowerShell.Commands
         [CertificateFileTransformation]
         public X509Certificate2? Certificate { get; set; }
 
-        /// <summary>The AUTH mechanisms offered, in FEAT order, by AUTH name or by Connect-SecureFtp's name (SafeTp,
-        /// KeaSkipjack). Unset: TLS and SSL, plus X-SafeTP1 and KEA-SKIPJACK when their keys are given.</summary>
+        /// <summary>The AUTH mechanisms offered, in FEAT order, by any name the server's mechanism registry knows (AUTH
+        /// name or short name: KEA-SKIPJACK or KeaSkipjack). Unset: TLS and SSL, plus X-SafeTP1 and KEA-SKIPJACK when
+        /// their keys are given.</summary>
         [Parameter]
-        [ArgumentCompleter(typeof(ServerMechanismCompleter))]
+        [ArgumentCompleter(typeof(MechanismCompleter))]
         public string[] Mechanism { get; set; } = { "TLS", "SSL" };
 
         /// <summary>Also offers X-SafeTP1 with this server key (New-SecureFtpKey -Type SafeTpServer).</summary>
@@ -93,7 +94,7 @@ namespace SecureFtp.PowerShell.Commands
                 Users = (Credential ?? Array.Empty<PSCredential>()).Select(c => c.GetNetworkCredential()).ToList(),
                 AllowAnonymous = AllowAnonymous,
                 Certificate = Certificate ?? SecureFtpServer.CreateSelfSignedCertificate(),
-                Mechanisms = Mechanism.Select(ServerMechanismCompleter.ToAuthName).ToList(),
+                Mechanisms = Mechanism.Select(ServerMechanisms.ToAuthName).ToList(),
                 AllowInsecure = AllowInsecure,
                 RequireProtectedData = RequireProtectedData,
             };
@@ -106,7 +107,7 @@ namespace SecureFtp.PowerShell.Commands
                     throw new PSArgumentException("-KeaIssuer and -KeaUserMap need -KeaCredential, the server's KEA certificate and key.", nameof(KeaCredential));
                 // An explicit list is what the user wants offered; a key alone adds its mechanism to the default list.
                 if (MyInvocation.BoundParameters.ContainsKey(nameof(Mechanism)))
-                    options.Mechanisms = Mechanism.Select(ServerMechanismCompleter.ToAuthName).ToList();
+                    options.Mechanisms = Mechanism.Select(ServerMechanisms.ToAuthName).ToList();
                 server = new SecureFtpServer(options);
                 Run(ct => server!.StartAsync(ct));
                 WriteObject(SessionRegistry.ForCurrentRunspace().AddServer(server));
@@ -178,32 +179,6 @@ namespace SecureFtp.PowerShell.Commands
             throw new FtpException(FtpErrorKind.NotSupported, "PemNotSupported", "Windows PowerShell 5.1 reads certificates from .pfx files only.");
 #endif
         }
-    }
-
-    /// <summary>The server's mechanism names: AUTH names, and Connect-SecureFtp's names for the same mechanisms.</summary>
-    public sealed class ServerMechanismCompleter : IArgumentCompleter
-    {
-        private static readonly string[] AuthNames = { "TLS", "SSL", SafeTpMechanism.Name, KeaMechanism.Name };
-
-        private static readonly Dictionary<string, string> ClientNames = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase)
-        {
-            [nameof(FtpMechanism.Tls)] = "TLS",
-            [nameof(FtpMechanism.Ssl)] = "SSL",
-            [nameof(FtpMechanism.SafeTp)] = SafeTpMechanism.Name,
-            [nameof(FtpMechanism.KeaSkipjack)] = KeaMechanism.Name,
-        };
-
-        public static string ToAuthName(string name)
-        {
-            string trimmed = name.Trim();
-            if (ClientNames.TryGetValue(trimmed, out var authName)) return authName;
-            return AuthNames.FirstOrDefault(n => n.Equals(trimmed, StringComparison.OrdinalIgnoreCase)) ?? trimmed;
-        }
-
-        public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete,
-            System.Management.Automation.Language.CommandAst commandAst, IDictionary fakeBoundParameters) =>
-            AuthNames.Where(n => n.StartsWith(wordToComplete ?? "", StringComparison.OrdinalIgnoreCase))
-                .Select(n => new CompletionResult(n, n, CompletionResultType.ParameterValue, n));
     }
 
     /// <summary>Stop-SecureFtpServer: stops listening and closes the server's sessions.</summary>

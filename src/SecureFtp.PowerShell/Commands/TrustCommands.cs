@@ -8,7 +8,7 @@ using SecureFtp.Trust;
 
 namespace SecureFtp.PowerShell.Commands
 {
-    /// <summary>Add-FtpTrustedKey: records a server key or certificate obtained out of band (seed 000 s.5.2), so
+    /// <summary>Add-FtpTrustedKey: records a server key or certificate obtained out of band (the SafeTP paper, s.5.2), so
     /// the first connection needs no trust-on-first-use decision.</summary>
     [Cmdlet(VerbsCommon.Add, "FtpTrustedKey", SupportsShouldProcess = true, DefaultParameterSetName = FileSet)]
     [OutputType(typeof(TrustedKey))]

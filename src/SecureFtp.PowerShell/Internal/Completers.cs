@@ -64,4 +64,29 @@ namespace SecureFtp.PowerShell
                 .ToList();
         }
     }
+
+    /// <summary>Completes -Mechanism for Connect-SecureFtp and Start-SecureFtpServer alike: every name of every
+    /// mechanism in that side's registry (AUTH names and short names, so KEA-SKIPJACK and KeaSkipjack both), plus
+    /// the client's policy words (Auto, ImplicitTls, None) for Connect-SecureFtp.</summary>
+    public sealed class MechanismCompleter : IArgumentCompleter
+    {
+        public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete, CommandAst commandAst, IDictionary fakeBoundParameters)
+        {
+            string prefix = (wordToComplete ?? "").Trim('\'', '"');
+            return Names(commandName)
+                .Where(n => n.StartsWith(prefix, StringComparison.OrdinalIgnoreCase))
+                .Select(n => new CompletionResult(n, n, CompletionResultType.ParameterValue, n))
+                .ToList();
+        }
+
+        /// <summary>The names -Mechanism takes on <paramref name="commandName"/>'s side.</summary>
+        public static IEnumerable<string> Names(string? commandName)
+        {
+            bool server = commandName != null && commandName.EndsWith("SecureFtpServer", StringComparison.OrdinalIgnoreCase);
+            var names = server
+                ? Server.ServerMechanisms.Default.All.SelectMany(m => m.Name.AllNames)
+                : ClientMechanisms.PolicyWords.Concat(ClientMechanisms.Default.All.SelectMany(m => m.Name.AllNames));
+            return names.Distinct(StringComparer.OrdinalIgnoreCase);
+        }
+    }
 }

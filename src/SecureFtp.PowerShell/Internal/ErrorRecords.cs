@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.IO;
 using System.Management.Automation;
 
@@ -26,9 +27,23 @@ namespace SecureFtp.PowerShell
             _ => ErrorCategory.NotSpecified,
         };
 
+        /// <summary>What a PowerShell user can do about an engine error, by error id. The engine says what happened in
+        /// words any caller understands; the parameters that change the outcome are the cmdlets' business.</summary>
+        private static readonly Dictionary<string, string> Hints = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["LocalFileExists"] = "Use -Force to overwrite it or -Resume to continue it.",
+            ["RemoteFileExists"] = "Use -Force to overwrite it or -Resume to continue it.",
+            ["SecurityNotAvailable"] = "Use -FallbackPolicy Warn or Allow, or -Mechanism None, to accept a cleartext session.",
+            ["CertificateRejected"] = "If you trust this certificate, pin it with its fingerprint (-CertificateThumbprint).",
+            ["KeaCredentialMissing"] = "Give one with -KeaCredential (New-SecureFtpKey -Type Kea makes one).",
+        };
+
+        /// <summary>The PowerShell hint for an error id, or null.</summary>
+        public static string? HintFor(string errorId) => Hints.TryGetValue(errorId, out var hint) ? hint : null;
+
         public static ErrorRecord From(Exception error, object? target) => error switch
         {
-            FtpException ftp => new ErrorRecord(ftp, ftp.ErrorId, CategoryOf(ftp.Kind), target),
+            FtpException ftp => WithHint(new ErrorRecord(ftp, ftp.ErrorId, CategoryOf(ftp.Kind), target), ftp),
             FileNotFoundException or DirectoryNotFoundException => new ErrorRecord(error, "LocalPathNotFound", ErrorCategory.ObjectNotFound, target),
             UnauthorizedAccessException => new ErrorRecord(error, "LocalAccessDenied", ErrorCategory.PermissionDenied, target),
             IOException => new ErrorRecord(error, "LocalIoError", ErrorCategory.WriteError, target),
@@ -36,6 +51,14 @@ namespace SecureFtp.PowerShell
             ArgumentException => new ErrorRecord(error, "InvalidArgument", ErrorCategory.InvalidArgument, target),
             _ => new ErrorRecord(error, "UnexpectedError", ErrorCategory.NotSpecified, target),
         };
+
+        /// <summary>Shows the hint after the engine's message, and as the record's recommended action.</summary>
+        private static ErrorRecord WithHint(ErrorRecord record, FtpException error)
+        {
+            if (HintFor(error.ErrorId) is string hint)
+                record.ErrorDetails = new ErrorDetails(error.Message + " " + hint) { RecommendedAction = hint };
+            return record;
+        }
 
         public static ErrorRecord Create(string errorId, ErrorCategory category, string message, object? target)
             => new ErrorRecord(new InvalidOperationException(message), errorId, category, target);

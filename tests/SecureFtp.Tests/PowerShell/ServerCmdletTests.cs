@@ -34,6 +34,40 @@ public class ServerCmdletTests : IDisposable
     }
 
     [Fact]
+    public void Both_cmdlets_take_either_name_of_a_mechanism_and_complete_the_same_names()
+    {
+        using var ps = new HostedPowerShell();
+        var lines = ps.Run("""
+            $server = Start-SecureFtpServer -Root $root -Credential $credential -Mechanism Tls, TLS-P
+            try {
+                (Connect-SecureFtp -ComputerName 127.0.0.1 -Port $server.Port -Credential $credential -CertificateThumbprint $server.CertificateThumbprint -Mechanism TLS-C).Mechanism
+                (Connect-SecureFtp -ComputerName 127.0.0.1 -Port $server.Port -Credential $credential -CertificateThumbprint $server.CertificateThumbprint -Mechanism Ssl).Mechanism
+                Get-SecureFtpSession | Disconnect-SecureFtp
+            } finally { $server | Stop-SecureFtpServer }
+            """, ("root", _root), ("credential", CmdletSessionTests.Credential("demo", "demo-password"))).ThrowOnError().Output.Select(o => o.ToString()).ToList();
+        Assert.Equal(new[] { "TLS", "SSL" }, lines);
+
+        foreach (var command in new[] { "Connect-SecureFtp", "Start-SecureFtpServer" })
+        {
+            var kea = Complete(ps, $"{command} -Mechanism kea");
+            Assert.Contains("KEA-SKIPJACK", kea);
+            Assert.Contains("KeaSkipjack", kea);
+            Assert.Contains("X-SafeTP1", Complete(ps, $"{command} -Mechanism X-"));
+        }
+        Assert.Contains("None", Complete(ps, "Connect-SecureFtp -Mechanism No"));
+        Assert.DoesNotContain("None", Complete(ps, "Start-SecureFtpServer -Mechanism No"));
+
+        var unknown = ps.Run("Connect-SecureFtp -ComputerName 127.0.0.1 -Port 1 -Mechanism GSSAPI");
+        Assert.Contains(unknown.ErrorIds, id => id.StartsWith("MechanismUnknown", StringComparison.Ordinal));
+        var unknownServer = ps.Run("Start-SecureFtpServer -Root $root -Mechanism GSSAPI", ("root", _root));
+        Assert.Contains(unknownServer.ErrorIds, id => id.StartsWith("MechanismUnknown", StringComparison.Ordinal));
+    }
+
+    private static List<string> Complete(HostedPowerShell ps, string input)
+        => ps.Run("(TabExpansion2 -inputScript $inputScript -cursorColumn $inputScript.Length).CompletionMatches.CompletionText", ("inputScript", input))
+            .ThrowOnError().Output.Where(o => o != null).Select(o => o.ToString().Trim('\'')).ToList();
+
+    [Fact]
     public void SafeTp_session_to_the_embedded_server_trusts_on_first_use_and_then_from_the_store()
     {
         string keys = Directory.CreateDirectory(Path.Combine(_root, "..", Path.GetFileName(_root) + "-keys")).FullName;

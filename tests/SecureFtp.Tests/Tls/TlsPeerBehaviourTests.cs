@@ -12,8 +12,9 @@ namespace SecureFtp.Tests.Tls;
 
 /// <summary>What no stock FTP server can be made to do on demand: cut a TLS data connection without
 /// close_notify, answer AUTH with 334 or 502, accept CCC. The peer here is a real TLS server (the platform's
-/// SslStream) on a loopback socket, driven line by line; both client backends are exercised (a DNS name
-/// takes SslStream, an IP literal takes OpenSSL).</summary>
+/// SslStream) on a loopback socket, driven line by line. The client runs on libssl wherever it exists (SslStream
+/// elsewhere) whatever the host; the two host forms exercise its two handshakes: a DNS name is sent as SNI, an IP
+/// literal is not (RFC 6066 s.3).</summary>
 public class TlsPeerBehaviourTests
 {
     public static TheoryData<string> Hosts => new() { "localhost", "127.0.0.1" };

@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using Org.BouncyCastle.Asn1;
 using Org.BouncyCastle.Asn1.X509;
 using Org.BouncyCastle.Crypto.Operators;
@@ -78,6 +79,24 @@ namespace SecureFtp.Security.Kea
             generator.AddExtension(X509Extensions.KeyUsage, true, new KeyUsage(KeyUsage.KeyAgreement));
             var certificate = generator.Generate(new Asn1SignatureFactory(SignatureAlgorithm, issuerKey, random));
             return Parse(certificate.GetEncoded());
+        }
+
+        /// <summary>True when one of <paramref name="issuers"/> issued this certificate and it is in its validity period;
+        /// false when none of them is its issuer (the caller then tries its other ways of trusting it). A certificate
+        /// that names a trusted issuer but does not verify under it is refused outright (KeaCertificateRejected): that
+        /// is an altered certificate, not an unknown one.</summary>
+        /// <param name="described">The certificate as the refusal names it: "the client certificate CN=alice".</param>
+        internal bool IsIssuedByOneOf(IEnumerable<KeaIssuer> issuers, string described)
+        {
+            var now = DateTime.UtcNow;
+            foreach (var issuer in issuers)
+            {
+                var problem = CheckIssuedBy(issuer.Certificate, now);
+                if (problem == null) return true;
+                if (Certificate.IssuerDN.Equivalent(issuer.Certificate.SubjectDN))
+                    throw KeaErrors.Security("KeaCertificateRejected", $"{described} is refused: {problem}");
+            }
+            return false;
         }
 
         /// <summary>Checks that <paramref name="issuer"/> signed this certificate and that it is in its validity

@@ -103,15 +103,8 @@ namespace SecureFtp.Security.Kea
         /// unknown one.</summary>
         private string TrustServer(KeaCertificate certificate)
         {
-            var now = DateTime.UtcNow;
-            foreach (var issuer in _options.TrustedIssuers)
-            {
-                var problem = certificate.CheckIssuedBy(issuer.Certificate, now);
-                if (problem == null) return "Chain";
-                if (certificate.Certificate.IssuerDN.Equivalent(issuer.Certificate.SubjectDN))
-                    throw KeaErrors.Security("KeaCertificateRejected",
-                        $"the server certificate {certificate.Subject} from {_options.Host} is refused: {problem}");
-            }
+            if (certificate.IsIssuedByOneOf(_options.TrustedIssuers, $"the server certificate {certificate.Subject} from {_options.Host}"))
+                return "Chain";
 
             var store = _options.TrustStore;
             if (store == null)

@@ -12,6 +12,21 @@ namespace SecureFtp.Security.Kea
         /// <summary>The AUTH argument.</summary>
         public const string Name = KeaSecurity.Name;
 
+        /// <summary>Its names: KEA-SKIPJACK on the wire, KeaSkipjack in PowerShell.</summary>
+        public static readonly MechanismName Names = new MechanismName(Name, nameof(FtpMechanism.KeaSkipjack));
+
+        /// <summary>KEA-SKIPJACK for the client's mechanism registry. Auto tries it last, and only when a KEA
+        /// credential is configured: the exchange cannot start without one.</summary>
+        public static ClientMechanismRegistration ClientRegistration { get; } =
+            new ClientMechanismRegistration(Names, c => CreateClient(c.Options, c.TrustStore))
+            {
+                OfferedByAuto = options => options.KeaCredentialPath != null,
+            };
+
+        /// <summary>KEA-SKIPJACK for the server's mechanism registry; a server offers it once given a credential
+        /// (SecureFtpServerOptions.AddKea).</summary>
+        public static ServerMechanismRegistration ServerRegistration { get; } = new ServerMechanismRegistration(Names, ServerMechanismKind.Rfc2228);
+
         /// <summary>The client mechanism for the negotiation policy. The credential comes from
         /// <see cref="FtpClientOptions.KeaCredentialPath"/> (read when AUTH is accepted); a server certificate that
         /// the credential's CA did not issue is checked against <paramref name="trustStore"/> with the options'
@@ -46,7 +61,7 @@ namespace SecureFtp.Security.Kea
         {
             if (string.IsNullOrEmpty(path))
                 throw new FtpException(FtpErrorKind.Policy, "KeaCredentialMissing",
-                    $"{Name} needs a KEA certificate and key: give one with -KeaCredential (made by New-SecureFtpKey -Type Kea).");
+                    $"{Name} needs a KEA certificate and key, and none was configured.");
             return KeaCredential.Load(path!);
         }
     }

@@ -53,6 +53,10 @@ namespace SecureFtp.Security.Kea
 
         public int MaxBufferSize => MaximumProtectedBufferSize;
 
+        /// <summary>The server half names the client's certificate; the client half checks the server's certificate
+        /// during the exchange and has no login to decide.</summary>
+        public virtual IAuthenticatedPeer? AuthenticatedPeer => null;
+
         /// <summary>Clear and Private only: RFC 2773 defines one protected form (encryption with ICV) and no
         /// integrity-only or confidentiality-only token, so PROT S and PROT E are refused.</summary>
         public bool Supports(DataProtectionLevel level) => level == DataProtectionLevel.Clear || level == DataProtectionLevel.Private;

@@ -6,7 +6,8 @@ namespace SecureFtp.Security.Kea
 {
     /// <summary>The server half of KEA-SKIPJACK (RFC 2773 Figure 1): offers Certb || Rb in the 334 reply to
     /// AUTH, checks the client's certificate and wrapped MEK, and answers 235 with its own IV.
-    /// After the exchange, <see cref="IsUserAllowed"/> says which user names the client's certificate may use.</summary>
+    /// After the exchange, <see cref="AuthenticatedPeer"/> (<see cref="IsUserAllowed"/>) says which user names the
+    /// client's certificate may use.</summary>
     public sealed class KeaServerSecurity : KeaSecurity
     {
         private enum Step { SendCertificate, AwaitClientData, SendIv, Done, Failed }
@@ -106,6 +107,25 @@ namespace SecureFtp.Security.Kea
         public bool IsUserAllowed(string user) =>
             _client != null && IsEstablished && _options.Users.Allows(_client.Fingerprint, _client.Subject, user);
 
+        /// <summary>The client's certificate, once the exchange has completed: it may log in only as the users
+        /// <see cref="KeaServerOptions.Users"/> maps it to (RFC 2773).</summary>
+        public override IAuthenticatedPeer? AuthenticatedPeer => _client != null && IsEstablished ? new CertificatePeer(this, _client.Subject) : null;
+
+        private sealed class CertificatePeer : IAuthenticatedPeer
+        {
+            private readonly KeaServerSecurity _security;
+
+            public CertificatePeer(KeaServerSecurity security, string name)
+            {
+                _security = security;
+                Name = name;
+            }
+
+            public string Name { get; }
+
+            public bool MayLogInAs(string user) => _security.IsUserAllowed(user);
+        }
+
         internal override void CheckFileLabel(KeaSecurityLabel label)
         {
             if (_options.AcceptLabel != null && !_options.AcceptLabel(label))
@@ -114,14 +134,7 @@ namespace SecureFtp.Security.Kea
 
         private string TrustClient(KeaCertificate certificate)
         {
-            var now = DateTime.UtcNow;
-            foreach (var issuer in _options.TrustedIssuers)
-            {
-                var problem = certificate.CheckIssuedBy(issuer.Certificate, now);
-                if (problem == null) return "Chain";
-                if (certificate.Certificate.IssuerDN.Equivalent(issuer.Certificate.SubjectDN))
-                    throw KeaErrors.Security("KeaCertificateRejected", $"the client certificate {certificate.Subject} is refused: {problem}");
-            }
+            if (certificate.IsIssuedByOneOf(_options.TrustedIssuers, $"the client certificate {certificate.Subject}")) return "Chain";
             if (_options.Users.HasFingerprint(certificate.Fingerprint)) return "Pinned";
             throw KeaErrors.Security("KeaCertificateRejected",
                 $"the client certificate {certificate.Subject} (fingerprint SHA256 {certificate.Fingerprint}) is neither issued by a " +

@@ -8,7 +8,7 @@ using SecureFtp.Protocol;
 
 namespace SecureFtp.Security.Rfc2228
 {
-    /// <summary>The record of a control conversation that DIGT (seed 000 s.5.10) compares: every command line and
+    /// <summary>The record of a control conversation that DIGT (the SafeTP paper, s.5.10) compares: every command line and
     /// every reply, in order, as the two ends saw them in plaintext (protected ones after decoding). An attacker who
     /// swallowed or altered an AUTH in the cleartext part makes the client's and the server's records differ.</summary>
     /// <remarks>Canonical form (docs/protocol/X-SafeTP1.md, "DIGT"): a command is "C " + line + CRLF; a reply is

@@ -16,7 +16,7 @@ namespace SecureFtp.Security.Rfc2228
     /// stream that was not read from sends the last block and the end-of-file block: that is how a sender says
     /// "complete". A sender that failed half-way calls <see cref="Abort"/> first so the peer never takes a partial
     /// file for a whole one.
-    /// A server must hold the 226 for an upload until <see cref="ReachedEndOfFile"/> (seed 000 s.5.4), and for a
+    /// A server must hold the 226 for an upload until <see cref="ReachedEndOfFile"/> (the SafeTP paper, s.5.4), and for a
     /// download until it disposed the stream.</remarks>
     public sealed class ProtectedDataStream : Stream, IAbortableStream
     {

@@ -21,7 +21,7 @@ namespace SecureFtp.Security.Rfc2228
         /// <param name="createSecurity">Makes the client half of the mechanism for this connection (it may look at
         /// the host, the peer address and the options: trust store, keys).</param>
         /// <param name="transcript">When given (attached with <see cref="ControlTranscript.AttachTo"/> before the
-        /// greeting), DIGT is sent right after the exchange and a mismatch fails the connection (seed 000 s.5.10).</param>
+        /// greeting), DIGT is sent right after the exchange and a mismatch fails the connection (the SafeTP paper, s.5.10).</param>
         public Rfc2228ClientMechanism(string name, Func<FtpControlConnection, SecurityNegotiationContext, IRfc2228Security> createSecurity, ControlTranscript? transcript = null)
         {
             Name = name;
@@ -131,6 +131,10 @@ namespace SecureFtp.Security.Rfc2228
 
         public bool ImpliesPrivateData => false;
 
+        /// <summary>RFC 2228 s.9: the end of a protected file is an empty protected block; a connection that closes
+        /// without it is cut, whoever the server is.</summary>
+        public bool AcceptsUnsignalledDataEnd => false;
+
         public bool Supports(DataProtectionLevel level) => level == DataProtectionLevel.Clear || _security.Supports(level);
 
         public Task<Stream> OpenDataStreamAsync(Stream raw, DataProtectionLevel level, DataStreamRole role, CancellationToken ct)
@@ -144,14 +148,14 @@ namespace SecureFtp.Security.Rfc2228
         }
 
         /// <summary>After a 200 to CCC the commands go back to cleartext (RFC 2228 s.3). SafeTP servers refuse CCC
-        /// (seed 000 s.6.5) with 534, which the caller reports before ever getting here.</summary>
+        /// (the SafeTP paper, s.6.5) with 534, which the caller reports before ever getting here.</summary>
         public Task ClearCommandChannelAsync(FtpControlConnection control, CancellationToken ct)
         {
             control.Protection = null;
             return Task.CompletedTask;
         }
 
-        /// <summary>DIGT (seed 000 s.5.10): asks the server for the digest of the conversation so far and compares it
+        /// <summary>DIGT (the SafeTP paper, s.5.10): asks the server for the digest of the conversation so far and compares it
         /// with ours. A difference means a command or reply of the cleartext part was altered or swallowed (an AUTH
         /// answered 500 by someone on the path to force a weaker mechanism).</summary>
         public async Task VerifyTranscriptAsync(FtpControlConnection control, ControlTranscript transcript, SecurityNegotiationContext? context, CancellationToken ct)

@@ -38,7 +38,7 @@ namespace SecureFtp.Security.Rfc2228
 
     /// <summary>The server half of RFC 2228, socket-agnostic: lines in, lines out, and a stream wrapper for data
     /// connections. The embedded server and the SafeTP proxy feed it every line the client sends and format every
-    /// reply through it; it answers AUTH (for the ADAT mechanisms it knows), ADAT, PBSZ, PROT, CCC (refused, seed 000
+    /// reply through it; it answers AUTH (for the ADAT mechanisms it knows), ADAT, PBSZ, PROT, CCC (refused, the SafeTP paper
     /// s.6.5) and DIGT (s.5.10) itself and hands everything else back as a plain command.</summary>
     /// <remarks>
     /// Use:
@@ -128,7 +128,7 @@ namespace SecureFtp.Security.Rfc2228
 
             if (verb == "DIGT")
             {
-                // Seed 000 s.5.10: the digest covers everything up to, not including, the DIGT request itself.
+                // The SafeTP paper, s.5.10: the digest covers everything up to, not including, the DIGT request itself.
                 string digest = Transcript.ComputeDigest();
                 Transcript.RecordCommand(line);
                 return Answer(200, "DIGT=" + digest, wasProtected);

@@ -6,19 +6,30 @@ using SecureFtp.Trust;
 
 namespace SecureFtp.Security.SafeTp
 {
-    /// <summary>X-SafeTP1 (seed 000 s.5; docs/protocol/X-SafeTP1.md): the entry points the client, the server and
+    /// <summary>X-SafeTP1 (the SafeTP paper, s.5; docs/protocol/X-SafeTP1.md): the entry points the client, the server and
     /// the proxy use. Everything else in this folder is internal.</summary>
     public static class SafeTpMechanism
     {
         /// <summary>The AUTH argument.</summary>
         public const string Name = SafeTpSecurity.Name;
 
+        /// <summary>Its names: X-SafeTP1 on the wire, SafeTp in PowerShell.</summary>
+        public static readonly MechanismName Names = new MechanismName(Name, nameof(FtpMechanism.SafeTp));
+
+        /// <summary>X-SafeTP1 for the client's mechanism registry; Auto tries it after TLS.</summary>
+        public static ClientMechanismRegistration ClientRegistration { get; } =
+            new ClientMechanismRegistration(Names, c => CreateClient(c.Options, c.TrustStore, c.Transcript)) { OfferedByAuto = _ => true };
+
+        /// <summary>X-SafeTP1 for the server's mechanism registry; a server offers it once given a key
+        /// (SecureFtpServerOptions.AddSafeTp).</summary>
+        public static ServerMechanismRegistration ServerRegistration { get; } = new ServerMechanismRegistration(Names, ServerMechanismKind.Rfc2228);
+
         /// <summary>The client mechanism for the negotiation policy. The client key comes from
         /// <see cref="FtpClientOptions.ClientKeyPath"/> or the profile (made on first use); server keys are checked
         /// against <paramref name="trustStore"/> with <see cref="FtpClientOptions.AcceptNewKey"/>,
         /// <see cref="FtpClientOptions.ErrorOnUntrusted"/> and <see cref="FtpClientOptions.ConfirmNewKey"/>.</summary>
         /// <param name="transcript">Attached to the control connection before the greeting: DIGT is then checked
-        /// right after the exchange (seed 000 s.5.10).</param>
+        /// right after the exchange (the SafeTP paper, s.5.10).</param>
         public static Rfc2228ClientMechanism CreateClient(FtpClientOptions options, ITrustStore trustStore, ControlTranscript? transcript = null)
         {
             SafeTpClientKey? key = null;

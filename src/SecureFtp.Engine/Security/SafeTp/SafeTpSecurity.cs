@@ -38,6 +38,9 @@ namespace SecureFtp.Security.SafeTp
         public SecurityDetails Details { get; }
         public int MaxBufferSize => MaxBlockSize;
 
+        /// <summary>X-SafeTP1 authenticates the server only (the SafeTP paper, section 5.3): the password decides the login.</summary>
+        public IAuthenticatedPeer? AuthenticatedPeer => null;
+
         public abstract bool HasOutgoingAdat { get; }
         public abstract byte[] GetNextOutgoingAdat();
         public abstract bool ExpectingIncomingAdat { get; }

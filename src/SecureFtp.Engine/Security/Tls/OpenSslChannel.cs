@@ -352,16 +352,7 @@ namespace SecureFtp.Security.Tls
             get { lock (_sync) return SSL_session_reused(_ssl) == 1; }
         }
 
-        public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer, offset, count, CancellationToken.None).GetAwaiter().GetResult();
-
-        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken ct)
-            => ReadCoreAsync(new Memory<byte>(buffer, offset, count), ct).AsTask();
-
-#if NET
-        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken ct = default) => ReadCoreAsync(buffer, ct);
-#endif
-
-        private async ValueTask<int> ReadCoreAsync(Memory<byte> buffer, CancellationToken ct)
+        protected override async ValueTask<int> ReadCoreAsync(Memory<byte> buffer, CancellationToken ct)
         {
             if (buffer.Length == 0) return 0;
             while (true)

@@ -90,16 +90,7 @@ namespace SecureFtp.Security.Tls
         public override X509Certificate2? PeerCertificate
             => _ssl.RemoteCertificate == null ? null : _ssl.RemoteCertificate as X509Certificate2 ?? new X509Certificate2(_ssl.RemoteCertificate);
 
-        public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer, offset, count, CancellationToken.None).GetAwaiter().GetResult();
-
-        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken ct)
-            => ReadCoreAsync(new Memory<byte>(buffer, offset, count), ct).AsTask();
-
-#if NET
-        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken ct = default) => ReadCoreAsync(buffer, ct);
-#endif
-
-        private async ValueTask<int> ReadCoreAsync(Memory<byte> buffer, CancellationToken ct)
+        protected override async ValueTask<int> ReadCoreAsync(Memory<byte> buffer, CancellationToken ct)
         {
             if (buffer.Length == 0 || CloseNotifyReceived) return 0;
             int n;

@@ -104,8 +104,7 @@ namespace SecureFtp.Security.Tls
             string fp = certificate != null ? Sha256Fingerprint(certificate) : "(none)";
             string subject = certificate != null ? $", subject '{certificate.Subject}'" : "";
             return new FtpException(FtpErrorKind.Security, "CertificateRejected",
-                $"The TLS certificate of {_host} was rejected: {reason}{subject}, SHA-256 fingerprint {fp}. Nothing was sent to the server. " +
-                "If you trust this certificate, pin it with its fingerprint (-CertificateThumbprint).");
+                $"The TLS certificate of {_host} was rejected: {reason}{subject}, SHA-256 fingerprint {fp}. Nothing was sent to the server.");
         }
 
         private string? CheckChain(X509Certificate2 certificate, IEnumerable<X509Certificate2> intermediates)

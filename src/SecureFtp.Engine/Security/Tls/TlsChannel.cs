@@ -98,6 +98,20 @@ namespace SecureFtp.Security.Tls
                 $"TLS with {host} failed while {what}: {detail ?? inner?.Message ?? "unknown error"}", inner: inner);
 
         // ---- Stream plumbing common to both backends ----
+
+        /// <summary>Reads decrypted bytes: 0 only after the peer's close_notify; a TCP close without it throws
+        /// <see cref="CloseNotifyMissingException"/>. Every Read overload comes here.</summary>
+        protected abstract ValueTask<int> ReadCoreAsync(Memory<byte> buffer, CancellationToken ct);
+
+        public sealed override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer, offset, count, CancellationToken.None).GetAwaiter().GetResult();
+
+        public sealed override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken ct)
+            => ReadCoreAsync(new Memory<byte>(buffer, offset, count), ct).AsTask();
+
+#if NET
+        public sealed override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken ct = default) => ReadCoreAsync(buffer, ct);
+#endif
+
         public override bool CanRead => true;
         public override bool CanWrite => true;
         public override bool CanSeek => false;
@@ -109,10 +123,10 @@ namespace SecureFtp.Security.Tls
         public abstract X509Certificate2? PeerCertificate { get; }
     }
 
-    /// <summary>The peer closed TCP without close_notify: a truncation to TLS. Its own type so the client can tell
-    /// it from a reset and accept it only where the transfer's length is proved another way.</summary>
-    internal sealed class CloseNotifyMissingException : FtpException
+    /// <summary>The peer closed TCP without close_notify: a truncation to TLS. An <see cref="UnsignalledEndException"/>,
+    /// so the client can tell it from a reset and accept it only where the transfer's length is proved another way.</summary>
+    internal sealed class CloseNotifyMissingException : UnsignalledEndException
     {
-        public CloseNotifyMissingException(string message) : base(FtpErrorKind.Truncated, "TransferTruncated", message) { }
+        public CloseNotifyMissingException(string message) : base("a TLS close_notify", message) { }
     }
 }

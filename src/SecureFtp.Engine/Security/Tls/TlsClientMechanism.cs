@@ -1,4 +1,5 @@
 using System;
+using System.Linq;
 using System.Security.Cryptography.X509Certificates;
 using System.Threading;
 using System.Threading.Tasks;
@@ -7,29 +8,39 @@ using SecureFtp.Protocol;
 namespace SecureFtp.Security.Tls
 {
     /// <summary>FTP over TLS as a client: explicit AUTH TLS (alias TLS-C, RFC 4217) and AUTH SSL (alias TLS-P,
-    /// seed 001: data is protected without PROT), plus implicit TLS through <see cref="NegotiateImplicitAsync"/>.</summary>
+    /// draft-murray-auth-ftp-ssl: data is protected without PROT), plus implicit TLS through <see cref="NegotiateImplicitAsync"/>.</summary>
     public sealed class TlsClientMechanism : IClientSecurityMechanism
     {
-        /// <param name="name">"TLS", "TLS-C", "SSL" or "TLS-P" (any case; sent upper-case, as seed 001 asks).</param>
+        /// <param name="name">"TLS", "TLS-C", "SSL" or "TLS-P" (any case; sent upper-case, as draft-murray-auth-ftp-ssl asks).</param>
         public TlsClientMechanism(string name = "TLS")
         {
             Name = name.Trim().ToUpperInvariant();
-            if (Name is not ("TLS" or "TLS-C" or "SSL" or "TLS-P"))
-                throw new ArgumentException($"'{name}' is not a TLS mechanism name (TLS, TLS-C, SSL, TLS-P).", nameof(name));
+            if (!TlsNames.Tls.AuthNames.Concat(TlsNames.Ssl.AuthNames).Contains(Name, StringComparer.OrdinalIgnoreCase))
+                throw new ArgumentException($"'{name}' is not a TLS mechanism name ({string.Join(", ", TlsNames.Tls.AuthNames.Concat(TlsNames.Ssl.AuthNames))}).", nameof(name));
         }
 
-        /// <summary>The mechanism for a policy entry: <see cref="FtpMechanism.Tls"/> or <see cref="FtpMechanism.Ssl"/>.</summary>
-        public static TlsClientMechanism For(FtpMechanism mechanism) => mechanism switch
-        {
-            FtpMechanism.Tls => new TlsClientMechanism("TLS"),
-            FtpMechanism.Ssl => new TlsClientMechanism("SSL"),
-            _ => throw new ArgumentException($"{mechanism} is not an explicit TLS mechanism.", nameof(mechanism)),
-        };
+        /// <summary>AUTH TLS for the client's mechanism registry; Auto tries it first.</summary>
+        public static ClientMechanismRegistration TlsRegistration { get; } =
+            new ClientMechanismRegistration(TlsNames.Tls, _ => new TlsClientMechanism(TlsNames.Tls.AuthName))
+            {
+                OfferedByAuto = _ => true,
+                AuthAcceptedCodes = new[] { 234 },
+                StartsTls = true,
+            };
+
+        /// <summary>AUTH SSL for the client's mechanism registry; only by name (servers that still speak it are old).</summary>
+        public static ClientMechanismRegistration SslRegistration { get; } =
+            new ClientMechanismRegistration(TlsNames.Ssl, _ => new TlsClientMechanism(TlsNames.Ssl.AuthName))
+            {
+                // Old AUTH SSL servers answer 334 (draft-murray-auth-ftp-ssl).
+                AuthAcceptedCodes = new[] { 234, 334 },
+                StartsTls = true,
+            };
 
         public string Name { get; }
 
-        /// <summary>SSL and TLS-P protect the data connection from the start (seed 001).</summary>
-        public bool ImpliesPrivateData => Name is "SSL" or "TLS-P";
+        /// <summary>SSL and TLS-P protect the data connection from the start (draft-murray-auth-ftp-ssl).</summary>
+        public bool ImpliesPrivateData => TlsNames.Ssl.Matches(Name);
 
         /// <summary>A CA the chain may end at instead of the system roots. Tests only.</summary>
         internal X509Certificate2Collection? TrustAnchors { get; set; }
@@ -39,7 +50,7 @@ namespace SecureFtp.Security.Tls
             var reply = await control.ExecuteAsync("AUTH " + Name, ct).ConfigureAwait(false);
             // Not available here (500/502/504, 534, 431, vsftpd's 530...): the policy may try another mechanism.
             if (AuthReplies.IsRefusal(reply)) return null;
-            // 234 per RFC 4217; old AUTH SSL servers answer 334 (seed 001).
+            // 234 per RFC 4217; old AUTH SSL servers answer 334 (draft-murray-auth-ftp-ssl).
             bool accepted = reply.Code == 234 || (ImpliesPrivateData && reply.Code == 334);
             if (!accepted)
                 throw new FtpException(reply.Code == 421 ? FtpErrorKind.Connection : FtpErrorKind.Protocol, "UnexpectedAuthReply",

@@ -79,6 +79,11 @@ namespace SecureFtp.Security.Tls
 
         public bool ImpliesPrivateData { get; }
 
+        /// <summary>AUTH SSL (the only TLS session that implies private data): its servers, written to
+        /// draft-murray-auth-ftp-ssl before RFC 4217, never send close_notify on data connections (ftpd-ssl does not).
+        /// curl accepts a missing close_notify always; we accept it only from them.</summary>
+        public bool AcceptsUnsignalledDataEnd => ImpliesPrivateData;
+
         // RFC 4217 s.9: PROT S and E are not defined for TLS.
         public bool Supports(DataProtectionLevel level) => level is DataProtectionLevel.Clear or DataProtectionLevel.Private;
 
