@@ -45,15 +45,20 @@ namespace SecureFtp.Server
         private readonly SemaphoreSlim _replyLock = new SemaphoreSlim(1, 1);
         /// <summary>The RFC 2228 half (ADAT mechanisms, ENC/MIC/CONF, DIGT); null when none is offered.</summary>
         private Rfc2228ServerNegotiation? _rfc2228;
+        private DateTime _loginDeadline;
 
-        public FtpServerSession(Socket socket, SecureFtpServerOptions options, IFtpCommandHandler handler, Action<SecureFtpServerLogKind, string> log)
+        private readonly LoginThrottle _throttle;
+
+        public FtpServerSession(Socket socket, SecureFtpServerOptions options, IFtpCommandHandler handler, LoginThrottle throttle, Action<SecureFtpServerLogKind, string> log)
         {
             _options = options;
+            _throttle = throttle;
             _handler = handler;
             _log = log;
             _control = new ServerControlChannel(socket);
             _clientAddress = _control.RemoteEndPoint.Address;
             _rfc2228 = CreateRfc2228Negotiation();
+            _loginDeadline = DateTime.UtcNow + options.LoginTimeout;
         }
 
         private Rfc2228ServerNegotiation? CreateRfc2228Negotiation()
@@ -82,6 +87,37 @@ namespace SecureFtp.Server
         public bool IsLoggedIn { get; set; }
 
         public void Log(SecureFtpServerLogKind kind, string message) => _log(kind, message);
+
+        /// <summary>Called by the handler before it checks a password: when the client address or the user name has
+        /// used up its failed-login budget, answers (421 and closes for the address, 530 for the name) and returns
+        /// false; the password is then not checked at all, so the budget leaks nothing about it.</summary>
+        public async Task<bool> MayTryLoginAsync(string user)
+        {
+            string? refusal = _throttle.RefusalForAddress(_clientAddress);
+            if (refusal != null)
+            {
+                _log(SecureFtpServerLogKind.Warning, $"Login for '{user}' refused without checking the password: {refusal}");
+                throw new FtpException(FtpErrorKind.Authentication, "TooManyFailedLogins", refusal);
+            }
+            refusal = _throttle.RefusalForUser(user);
+            if (refusal == null) return true;
+            _log(SecureFtpServerLogKind.Warning, $"Login for '{user}' refused without checking the password: {refusal}");
+            await ReplyAsync(530, refusal).ConfigureAwait(false);
+            return false;
+        }
+
+        /// <summary>Called by the handler when a login failed, before it answers 530: counts the failure against the
+        /// address and the user name, logs it, and waits (longer with every failure, never past the login deadline,
+        /// and cut short when the server stops). The wait holds this connection only, whose slot is bounded by the
+        /// connection limits and the login deadline.</summary>
+        public async Task LoginFailedAsync(string user, CancellationToken ct)
+        {
+            var (delay, byAddress, byUser) = _throttle.RecordFailure(_clientAddress, user);
+            if (delay > LoginTimeLeft) delay = LoginTimeLeft > TimeSpan.Zero ? LoginTimeLeft : TimeSpan.Zero;
+            _log(SecureFtpServerLogKind.Warning, $"Login failed for '{user}' from {_clientAddress} ({byAddress} failures from this address, "
+                + $"{byUser} for this user name in {_options.FailedLoginWindow.TotalMinutes:0} min); answering in {delay.TotalSeconds:0.#} s.");
+            if (delay > TimeSpan.Zero) await Task.Delay(delay, ct).ConfigureAwait(false);
+        }
 
         public async Task RunAsync(bool implicitTls, CancellationToken ct)
         {
@@ -135,12 +171,27 @@ namespace SecureFtp.Server
                 var read = _control.ReadLineAsync(ct);
                 while (true)
                 {
-                    var idle = Task.Delay(_options.IdleTimeout, ct);
-                    if (await Task.WhenAny(read, idle).ConfigureAwait(false) == read) break;
+                    // One timer per wait, cancelled as soon as the line arrives: a flood of commands leaves no timers
+                    // behind. Before login the wait ends at the login deadline, which no command moves (NOOP included).
+                    bool loginDeadline = !IsLoggedIn && LoginTimeLeft < _options.IdleTimeout;
+                    var limit = loginDeadline ? LoginTimeLeft : _options.IdleTimeout;
+                    Task winner;
+                    using (var timer = CancellationTokenSource.CreateLinkedTokenSource(ct))
+                    {
+                        winner = await Task.WhenAny(read, Task.Delay(limit > TimeSpan.Zero ? limit : TimeSpan.Zero, timer.Token)).ConfigureAwait(false);
+                        timer.Cancel();
+                    }
+                    if (winner == read) break;
                     ct.ThrowIfCancellationRequested();
                     if (_transfer != null && !_transfer.IsCompleted) continue;
+                    if (loginDeadline)
+                    {
+                        _log(SecureFtpServerLogKind.Warning, $"No login within {_options.LoginTimeout.TotalSeconds:0} s; closing.");
+                        await ReplyAsync(421, $"Login timeout: no successful login within {_options.LoginTimeout.TotalSeconds:0} seconds; closing the control connection.").ConfigureAwait(false);
+                        return;
+                    }
                     _log(SecureFtpServerLogKind.Info, $"Idle for {_options.IdleTimeout.TotalSeconds:0} s; closing.");
-                    await ReplyAsync(421, $"Idle for {_options.IdleTimeout.TotalSeconds:0} seconds; closing the control connection.").ConfigureAwait(false);
+                    await ReplyAsync(421, $"Idle timeout: no command for {_options.IdleTimeout.TotalSeconds:0} seconds; closing the control connection.").ConfigureAwait(false);
                     return;
                 }
                 var line = await read.ConfigureAwait(false);
@@ -150,8 +201,19 @@ namespace SecureFtp.Server
                     return;
                 }
                 if (!await DispatchAsync(line, ct).ConfigureAwait(false)) return;
+                if (!IsLoggedIn && LoginTimeLeft <= TimeSpan.Zero)
+                {
+                    // Checked after each command too: a client that keeps the line busy must not outlive the deadline.
+                    _log(SecureFtpServerLogKind.Warning, $"No login within {_options.LoginTimeout.TotalSeconds:0} s; closing.");
+                    await ReplyAsync(421, $"Login timeout: no successful login within {_options.LoginTimeout.TotalSeconds:0} seconds; closing the control connection.").ConfigureAwait(false);
+                    return;
+                }
             }
         }
+
+        /// <summary>What remains of the login deadline (<see cref="SecureFtpServerOptions.LoginTimeout"/>), counted from
+        /// the connection, or from the last REIN or AUTH that logged a user out.</summary>
+        private TimeSpan LoginTimeLeft => _loginDeadline - DateTime.UtcNow;
 
         /// <summary>Handles one line; false ends the session.</summary>
         private async Task<bool> DispatchAsync(string line, CancellationToken ct)
@@ -430,6 +492,8 @@ namespace SecureFtp.Server
             _data.Reset();
             _epsvAll = false;
             await _handler.ReinitializeAsync(ct).ConfigureAwait(false);
+            // A user who was logged in gets a fresh login deadline; one who never was keeps the running one.
+            if (IsLoggedIn) _loginDeadline = DateTime.UtcNow + _options.LoginTimeout;
             IsLoggedIn = false;
         }
 
@@ -563,8 +627,9 @@ namespace SecureFtp.Server
         /// <summary>Sends 150, opens the data connection (protected as PROT says), runs <paramref name="copy"/> and
         /// closes the connection the way the protection requires. On failure replies 425 (no connection),
         /// 522 (TLS refused on it) or 426 (cut or aborted) and returns false; on success sends nothing more, so
-        /// the caller decides the final reply (226, or 451 when saving the upload failed).</summary>
-        public async Task<bool> TransferAsync(string opening, Func<Stream, CancellationToken, Task> copy, CancellationToken ct)
+        /// the caller decides the final reply (226, or 451 when saving the upload failed). <paramref name="failureNote"/>
+        /// adds to a 426 what the client can do (an upload's resume offset).</summary>
+        public async Task<bool> TransferAsync(string opening, Func<Stream, CancellationToken, Task> copy, CancellationToken ct, Func<string>? failureNote = null)
         {
             await ReplyAsync(150, opening).ConfigureAwait(false);
             ServerDataConnection connection;
@@ -595,14 +660,21 @@ namespace SecureFtp.Server
                 catch (OperationCanceledException)
                 {
                     connection.Abort();
-                    await ReplyAsync(426, "Transfer aborted.").ConfigureAwait(false);
+                    await ReplyAsync(426, "Transfer aborted." + (failureNote != null ? " " + failureNote() : "")).ConfigureAwait(false);
+                    return false;
+                }
+                catch (FtpException e) when (e.Kind == FtpErrorKind.Truncated)
+                {
+                    connection.Abort();
+                    _log(SecureFtpServerLogKind.Warning, e.Message);
+                    await ReplyAsync(426, "Transfer incomplete: " + e.Message + (failureNote != null ? " " + failureNote() : "")).ConfigureAwait(false);
                     return false;
                 }
                 catch (Exception e) when (e is IOException or SocketException or FtpException or ObjectDisposedException)
                 {
                     connection.Abort();
                     _log(SecureFtpServerLogKind.Warning, "Data connection failed: " + e.Message);
-                    await ReplyAsync(426, "Connection closed; transfer aborted.").ConfigureAwait(false);
+                    await ReplyAsync(426, "Connection closed; transfer aborted." + (failureNote != null ? " " + failureNote() : "")).ConfigureAwait(false);
                     return false;
                 }
             }
@@ -619,20 +691,45 @@ namespace SecureFtp.Server
                     // RFC 2228 s.9 blocks. Sending: the end-of-file block marks the file complete. Receiving: reading
                     // returns 0 only after the client's end-of-file block, so the 226 waits for it (seed 000 s.5.4).
                     var blocks = (ProtectedDataStream)_rfc2228.OpenDataStream(raw);
-                    return new ServerDataConnection(socket, blocks,
+                    // Nothing may follow the end-of-file block: bytes after it were not covered by it (appended by
+                    // someone on the path, or a client that is not done), so the upload is not complete.
+                    var checkedBlocks = new VerifiedEndStream(blocks, token => NothingAfterEndOfFileAsync(raw, token));
+                    return new ServerDataConnection(socket, checkedBlocks,
                         () => blocks.ReachedEndOfFile ? Task.CompletedTask : blocks.CompleteAsync(CancellationToken.None), blocks.Abort);
                 }
                 if (_dataProtection == DataProtectionLevel.Clear || _control.Tls == null)
                     return new ServerDataConnection(socket, raw, null);
-                var tls = new SslStream(raw, leaveInnerStreamOpen: false);
+                var watcher = new TlsRecordWatcher(raw);
+                var tls = new SslStream(watcher, leaveInnerStreamOpen: false);
                 await TlsServer.AuthenticateAsync(tls, _options.Certificate!, TlsServer.DataConnectionProtocols(_options.TlsProtocols), _options.DataTimeout, ct, issueTickets: false).ConfigureAwait(false);
-                return new ServerDataConnection(socket, tls, () => TlsServer.ShutdownAsync(tls));
+                // RFC 4217 s.12.6: an upload is complete only when the client closed TLS with close_notify; a bare TCP
+                // close (a cut connection, or a forged FIN) leaves a truncated file.
+                var checkedTls = new VerifiedEndStream(tls, _ => watcher.EndedWithAlert(tls) ? Task.CompletedTask
+                    : Task.FromException(VerifiedEndStream.Truncated("The data connection closed without TLS close_notify: the upload is incomplete (cut by the network or by someone on the path).")));
+                return new ServerDataConnection(socket, checkedTls, () => TlsServer.ShutdownAsync(tls));
             }
             catch
             {
                 socket.Dispose();
                 throw;
             }
+        }
+
+        /// <summary>After an RFC 2228 end-of-file block: the client closes, or at least sends nothing more. Bytes that
+        /// arrive within a short wait make the upload incomplete; a client that keeps the connection open is given
+        /// the benefit of the doubt after that wait.</summary>
+        private static async Task NothingAfterEndOfFileAsync(Stream raw, CancellationToken ct)
+        {
+            var probe = new byte[1];
+            int n;
+            using (var wait = CancellationTokenSource.CreateLinkedTokenSource(ct))
+            {
+                wait.CancelAfter(TimeSpan.FromSeconds(2));
+                try { n = await raw.ReadAsync(probe, 0, 1, wait.Token).ConfigureAwait(false); }
+                catch (OperationCanceledException) when (!ct.IsCancellationRequested) { return; }
+                catch (IOException) { return; }
+            }
+            if (n > 0) throw VerifiedEndStream.Truncated("The client sent data after the end-of-file block: the upload is not complete as sent.");
         }
 
         /// <summary>Copies with a stall timeout: a peer that stops sending or reading for DataTimeout ends the transfer.</summary>

@@ -39,6 +39,7 @@ namespace SecureFtp.Server
         private readonly Action<SecureFtpServerLogKind, string> _log;
         private FtpControlConnection? _backend;
         private bool _userSent;
+        private string? _pendingUser;
 
         public UpstreamCommandHandler(SecureFtpServerOptions options, UpstreamEndPoint upstream, Action<SecureFtpServerLogKind, string> log)
         {
@@ -105,9 +106,14 @@ namespace SecureFtp.Server
             if (verb == "USER")
             {
                 _userSent = true;
+                _pendingUser = argument.Trim();
                 session.IsLoggedIn = false;
             }
+            // The ftpd checks passwords; the proxy still counts and slows failed logins like the embedded server.
+            string? guessedUser = verb == "PASS" && _pendingUser != null && !FtpServerSession.IsAnonymousName(_pendingUser) ? _pendingUser : null;
+            if (guessedUser != null && !await session.MayTryLoginAsync(guessedUser).ConfigureAwait(false)) return;
             var reply = await Backend.ExecuteAsync(line, ct).ConfigureAwait(false);
+            if (guessedUser != null && reply.Code == 530) await session.LoginFailedAsync(guessedUser, ct).ConfigureAwait(false);
             if ((verb == "USER" || verb == "PASS") && reply.Code == 230)
             {
                 session.IsLoggedIn = true;
