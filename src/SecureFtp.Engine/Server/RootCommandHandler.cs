@@ -17,12 +17,12 @@ namespace SecureFtp.Server
         private const int MaxFailedLogins = 5;
 
         private static readonly HashSet<string> WriteCommands = new HashSet<string>(StringComparer.Ordinal)
-        { "STOR", "APPE", "DELE", "MKD", "XMKD", "RMD", "XRMD", "RNFR", "RNTO" };
+        { "STOR", "APPE", "DELE", "MKD", "XMKD", "RMD", "XRMD", "RNFR", "RNTO", "MFMT" };
 
         private static readonly string[] Implemented =
         {
             "ABOR", "ACCT", "ALLO", "APPE", "AUTH", "CCC", "CDUP", "CWD", "DELE", "EPRT", "EPSV", "FEAT", "HELP", "LIST", "MDTM",
-            "MKD", "MLSD", "MLST", "MODE", "NLST", "NOOP", "OPTS", "PASS", "PASV", "PBSZ", "PORT", "PROT", "PWD", "QUIT", "REIN",
+            "MFMT", "MKD", "MLSD", "MLST", "MODE", "NLST", "NOOP", "OPTS", "PASS", "PASV", "PBSZ", "PORT", "PROT", "PWD", "QUIT", "REIN",
             "REST", "RETR", "RMD", "RNFR", "RNTO", "SIZE", "STAT", "STOR", "STRU", "SYST", "TYPE", "USER", "XCUP", "XCWD", "XMKD",
             "XPWD", "XRMD",
         };
@@ -47,7 +47,7 @@ namespace SecureFtp.Server
         public Task<FtpReply> StartAsync(CancellationToken ct) => Task.FromResult(new FtpReply(220, new[] { _options.Banner }));
 
         public Task<IReadOnlyList<string>> GetFeaturesAsync(CancellationToken ct)
-            => Task.FromResult<IReadOnlyList<string>>(new[] { "MDTM", "MLST type*;size*;modify*;perm*;", "REST STREAM", "SIZE", "TVFS", "UTF8" });
+            => Task.FromResult<IReadOnlyList<string>>(new[] { "MDTM", "MFMT", "MLST type*;size*;modify*;perm*;", "REST STREAM", "SIZE", "TVFS", "UTF8" });
 
         public Task ReinitializeAsync(CancellationToken ct)
         {
@@ -135,6 +135,7 @@ namespace SecureFtp.Server
                     return;
                 case "SIZE": await SizeAsync(session, argument).ConfigureAwait(false); return;
                 case "MDTM": await ModifiedAsync(session, argument).ConfigureAwait(false); return;
+                case "MFMT": await SetModifiedAsync(session, argument).ConfigureAwait(false); return;
                 case "DELE": await DeleteAsync(session, argument).ConfigureAwait(false); return;
                 case "MKD":
                 case "XMKD": await MakeDirectoryAsync(session, argument).ConfigureAwait(false); return;
@@ -326,6 +327,32 @@ namespace SecureFtp.Server
                 return;
             }
             await session.ReplyAsync(213, file.LastWriteTimeUtc.ToString("yyyyMMddHHmmss", CultureInfo.InvariantCulture)).ConfigureAwait(false);
+        }
+
+        /// <summary>MFMT (draft-somers-ftp-mfxx, "The 'MFMT', 'MFCT', and 'MFF' Command Extensions for FTP"): sets a
+        /// file's modification time, "MFMT YYYYMMDDHHMMSS[.sss] path" in UTC; the reply gives the time now stored.</summary>
+        private async Task SetModifiedAsync(FtpServerSession session, string argument)
+        {
+            string text = argument.TrimStart();
+            int sp = text.IndexOf(' ');
+            string stamp = sp < 0 ? text : text.Substring(0, sp);
+            string target = sp < 0 ? "" : text.Substring(sp + 1);
+            if (target.Length == 0 || !DateTime.TryParseExact(stamp, new[] { "yyyyMMddHHmmss", "yyyyMMddHHmmss.FFF" }, CultureInfo.InvariantCulture,
+                    DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal, out var time))
+            {
+                await session.ReplyAsync(501, "MFMT needs a time (YYYYMMDDHHMMSS, UTC) and a file name.").ConfigureAwait(false);
+                return;
+            }
+            string path = RootFileSystem.Normalize(_cwd, target);
+            var file = new FileInfo(_fileSystem.ToLocal(path));
+            if (!file.Exists)
+            {
+                await session.ReplyAsync(550, $"{target}: not a plain file.").ConfigureAwait(false);
+                return;
+            }
+            file.LastWriteTimeUtc = time;
+            file.Refresh();
+            await session.ReplyAsync(213, $"Modify={file.LastWriteTimeUtc.ToString("yyyyMMddHHmmss", CultureInfo.InvariantCulture)}; {target}").ConfigureAwait(false);
         }
 
         private async Task DeleteAsync(FtpServerSession session, string argument)
@@ -602,13 +629,18 @@ namespace SecureFtp.Server
                     session.Log(SecureFtpServerLogKind.Info, $"Stored {path}.");
                     await session.ReplyAsync(226, "Transfer complete.").ConfigureAwait(false);
                 }
-                else if (viaPartial && kept == 0) TryDelete(writePath);
+                else if (viaPartial && (kept == 0 || c.IsCancellationRequested))
+                {
+                    // ABOR (or the server stopping) is the client's own decision to drop the upload: nothing is kept.
+                    // A cut connection is not: what arrived stays for the resume the 426 described.
+                    TryDelete(writePath);
+                }
                 else session.Log(SecureFtpServerLogKind.Info, $"Upload of {path} incomplete: {kept} bytes kept {(viaPartial ? "for a resume (REST and STOR); the existing file is unchanged" : "in place")}.");
             }, ct);
         }
 
         /// <summary>Where STOR writes until the upload is complete: a hidden name beside the target, the same for every
-        /// attempt, so a resumed STOR finds what the cut one left.</summary>
+        /// attempt, so a resumed STOR finds what the cut one left. An aborted STOR (ABOR) leaves nothing.</summary>
         internal static string PartialPath(string local) => Path.Combine(Path.GetDirectoryName(local)!, "." + Path.GetFileName(local) + ".partial");
 
         private static string ResumeNote(FileStream file, bool viaPartial, string name)

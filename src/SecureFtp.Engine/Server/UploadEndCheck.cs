@@ -56,6 +56,23 @@ namespace SecureFtp.Server
             base.Dispose(disposing);
         }
 
+        /// <summary>After an RFC 2228 end-of-file block: the client closes, or at least sends nothing more. Bytes that
+        /// arrive within a short wait make the upload incomplete; a client that keeps the connection open is given
+        /// the benefit of the doubt after that wait.</summary>
+        public static async Task NothingAfterEndOfFileAsync(Stream raw, CancellationToken ct)
+        {
+            var probe = new byte[1];
+            int n;
+            using (var wait = CancellationTokenSource.CreateLinkedTokenSource(ct))
+            {
+                wait.CancelAfter(TimeSpan.FromSeconds(2));
+                try { n = await raw.ReadAsync(probe, 0, 1, wait.Token).ConfigureAwait(false); }
+                catch (OperationCanceledException) when (!ct.IsCancellationRequested) { return; }
+                catch (IOException) { return; }
+            }
+            if (n > 0) throw Truncated("The client sent data after the end-of-file block: the upload is not complete as sent.");
+        }
+
         public static FtpException Truncated(string why)
             => new FtpException(FtpErrorKind.Truncated, "UploadTruncated", why);
     }
