@@ -108,6 +108,43 @@ public class HostileUploadTests(PlainVsftpdFixture vsftpd) : IClassFixture<Plain
         Assert.Equal(first.Concat(more).ToArray(), File.ReadAllBytes(server.LocalPath("log.bin")));
     }
 
+    /// <summary>The PASV race (RFC 4217 s.15.2.6, RFC 2577): another host connects to the passive port first. It gets
+    /// nothing; the real client, from the control connection's address, gets the file.</summary>
+    [Fact]
+    public async Task A_data_connection_from_another_address_gets_nothing_and_the_user_gets_the_file()
+    {
+        await using var server = await RunningServer.StartRootAsync();
+        server.CreateFile("secret.bin", 200_000);
+        using var control = await server.ConnectRawAsync();
+        await control.LoginOverTlsAsync(RunningServer.UserName, RunningServer.Password);
+        var pasv = Expect(227, await control.SendAsync("PASV"));
+        int port = ServerDataChannel.ParseHostPort(pasv.Message.Split('(', ')')[1])!.Port;
+        using var thief = new Socket(SocketType.Stream, ProtocolType.Tcp);
+        thief.Bind(new System.Net.IPEndPoint(System.Net.IPAddress.Parse("127.0.0.2"), 0));
+        await thief.ConnectAsync(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, port));
+
+        Expect(150, await control.SendAsync("RETR secret.bin"));
+        using var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
+        await socket.ConnectAsync(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, port));
+        using var tls = new SslStream(new NetworkStream(socket, ownsSocket: false), false, (_, _, _, _) => true);
+        await tls.AuthenticateAsClientAsync("localhost");
+        var received = new MemoryStream();
+        await tls.CopyToAsync(received);
+        Expect(226, await control.ReadAsync());
+        Assert.Equal(File.ReadAllBytes(server.LocalPath("secret.bin")), received.ToArray());
+
+        // The other host's connection was closed without a byte (not even a TLS handshake).
+        var scratch = new byte[1024];
+        int stolen;
+        try
+        {
+            using var wait = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            stolen = await thief.ReceiveAsync(scratch, SocketFlags.None, wait.Token);
+        }
+        catch (SocketException) { stolen = 0; }
+        Assert.Equal(0, stolen);
+    }
+
     [SkippableFact]
     public async Task The_proxy_aborts_the_ftpd_upload_when_the_client_upload_is_cut()
     {
