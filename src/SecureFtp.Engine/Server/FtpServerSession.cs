@@ -31,29 +31,33 @@ namespace SecureFtp.Server
         private readonly Action<SecureFtpServerLogKind, string> _log;
         private readonly ServerControlChannel _control;
         private readonly IFtpCommandHandler _handler;
-        private readonly ServerDataChannel _data = new ServerDataChannel();
+        private readonly ServerDataChannel _data;
         private readonly IPAddress _clientAddress;
-        private string? _tlsMechanism;
-        private bool _bufferSizeSet;
+        /// <summary>The TLS half (AUTH TLS/SSL, implicit TLS, PBSZ/PROT for TLS, TLS on data connections).</summary>
+        private readonly ServerTlsNegotiation _tls;
         private bool _epsvAll;
-        private DataProtectionLevel _dataProtection = DataProtectionLevel.Clear;
-        private Task? _transfer;
-        private CancellationTokenSource? _transferCancel;
         /// <summary>Formatting (which numbers and protects RFC 2228 replies) and writing happen together, one reply at
         /// a time: the transfer task and the command loop both reply, and protected replies must reach the wire in
         /// the order of their sequence numbers.</summary>
         private readonly SemaphoreSlim _replyLock = new SemaphoreSlim(1, 1);
         /// <summary>The RFC 2228 half (ADAT mechanisms, ENC/MIC/CONF, DIGT); null when none is offered.</summary>
         private Rfc2228ServerNegotiation? _rfc2228;
+        private DateTime _loginDeadline;
 
-        public FtpServerSession(Socket socket, SecureFtpServerOptions options, IFtpCommandHandler handler, Action<SecureFtpServerLogKind, string> log)
+        private readonly LoginThrottle _throttle;
+
+        public FtpServerSession(Socket socket, SecureFtpServerOptions options, IFtpCommandHandler handler, LoginThrottle throttle, Action<SecureFtpServerLogKind, string> log)
         {
             _options = options;
+            _throttle = throttle;
             _handler = handler;
             _log = log;
             _control = new ServerControlChannel(socket);
             _clientAddress = _control.RemoteEndPoint.Address;
+            _tls = new ServerTlsNegotiation(options, _control, (code, text) => ReplyAsync(code, text), log);
+            _data = new ServerDataChannel(options, _clientAddress, (code, text) => ReplyAsync(code, text), log, ProtectDataAsync);
             _rfc2228 = CreateRfc2228Negotiation();
+            _loginDeadline = DateTime.UtcNow + options.LoginTimeout;
         }
 
         private Rfc2228ServerNegotiation? CreateRfc2228Negotiation()
@@ -74,27 +78,51 @@ namespace SecureFtp.Server
         public IPAddress ClientAddress => _clientAddress;
 
         /// <summary>True once TLS (or an RFC 2228 mechanism) protects the control connection.</summary>
-        public bool IsControlProtected => _control.Tls != null || Rfc2228Established;
+        public bool IsControlProtected => _tls.IsEstablished || Rfc2228Established;
 
-        public DataProtectionLevel DataProtection => Rfc2228Established ? _rfc2228!.DataProtection : _dataProtection;
+        public DataProtectionLevel DataProtection => Rfc2228Established ? _rfc2228!.DataProtection : _tls.DataProtection;
 
         /// <summary>The handler reports a successful login here, for the log.</summary>
         public bool IsLoggedIn { get; set; }
 
         public void Log(SecureFtpServerLogKind kind, string message) => _log(kind, message);
 
+        /// <summary>Called by the handler before it checks a password: when the client address or the user name has
+        /// used up its failed-login budget, answers (421 and closes for the address, 530 for the name) and returns
+        /// false; the password is then not checked at all, so the budget leaks nothing about it.</summary>
+        public async Task<bool> MayTryLoginAsync(string user)
+        {
+            string? refusal = _throttle.RefusalForAddress(_clientAddress);
+            if (refusal != null)
+            {
+                _log(SecureFtpServerLogKind.Warning, $"Login for '{user}' refused without checking the password: {refusal}");
+                throw new FtpException(FtpErrorKind.Authentication, "TooManyFailedLogins", refusal);
+            }
+            refusal = _throttle.RefusalForUser(user);
+            if (refusal == null) return true;
+            _log(SecureFtpServerLogKind.Warning, $"Login for '{user}' refused without checking the password: {refusal}");
+            await ReplyAsync(530, refusal).ConfigureAwait(false);
+            return false;
+        }
+
+        /// <summary>Called by the handler when a login failed, before it answers 530: counts the failure against the
+        /// address and the user name, logs it, and waits (longer with every failure, never past the login deadline,
+        /// and cut short when the server stops). The wait holds this connection only, whose slot is bounded by the
+        /// connection limits and the login deadline.</summary>
+        public async Task LoginFailedAsync(string user, CancellationToken ct)
+        {
+            var (delay, byAddress, byUser) = _throttle.RecordFailure(_clientAddress, user);
+            if (delay > LoginTimeLeft) delay = LoginTimeLeft > TimeSpan.Zero ? LoginTimeLeft : TimeSpan.Zero;
+            _log(SecureFtpServerLogKind.Warning, $"Login failed for '{user}' from {_clientAddress} ({byAddress} failures from this address, "
+                + $"{byUser} for this user name in {_options.FailedLoginWindow.TotalMinutes:0} min); answering in {delay.TotalSeconds:0.#} s.");
+            if (delay > TimeSpan.Zero) await Task.Delay(delay, ct).ConfigureAwait(false);
+        }
+
         public async Task RunAsync(bool implicitTls, CancellationToken ct)
         {
             try
             {
-                if (implicitTls)
-                {
-                    await _control.StartTlsAsync(_options.Certificate!, _options.TlsProtocols, _options.DataTimeout, ct).ConfigureAwait(false);
-                    _tlsMechanism = "Implicit TLS";
-                    // Seed 001: connections on the implicit port start with private data, as clients expect.
-                    _dataProtection = DataProtectionLevel.Private;
-                    _log(SecureFtpServerLogKind.Info, $"Implicit TLS established ({Describe(_control.Tls!)}).");
-                }
+                if (implicitTls) await _tls.StartImplicitAsync(ct).ConfigureAwait(false);
                 FtpReply greeting;
                 try
                 {
@@ -124,7 +152,7 @@ namespace SecureFtp.Server
             }
             finally
             {
-                await CancelTransferAsync().ConfigureAwait(false);
+                await _data.CancelTransferAsync().ConfigureAwait(false);
             }
         }
 
@@ -135,12 +163,27 @@ namespace SecureFtp.Server
                 var read = _control.ReadLineAsync(ct);
                 while (true)
                 {
-                    var idle = Task.Delay(_options.IdleTimeout, ct);
-                    if (await Task.WhenAny(read, idle).ConfigureAwait(false) == read) break;
+                    // One timer per wait, cancelled as soon as the line arrives: a flood of commands leaves no timers
+                    // behind. Before login the wait ends at the login deadline, which no command moves (NOOP included).
+                    bool loginDeadline = !IsLoggedIn && LoginTimeLeft < _options.IdleTimeout;
+                    var limit = loginDeadline ? LoginTimeLeft : _options.IdleTimeout;
+                    Task winner;
+                    using (var timer = CancellationTokenSource.CreateLinkedTokenSource(ct))
+                    {
+                        winner = await Task.WhenAny(read, Task.Delay(limit > TimeSpan.Zero ? limit : TimeSpan.Zero, timer.Token)).ConfigureAwait(false);
+                        timer.Cancel();
+                    }
+                    if (winner == read) break;
                     ct.ThrowIfCancellationRequested();
-                    if (_transfer != null && !_transfer.IsCompleted) continue;
+                    if (_data.IsTransferRunning) continue;
+                    if (loginDeadline)
+                    {
+                        _log(SecureFtpServerLogKind.Warning, $"No login within {_options.LoginTimeout.TotalSeconds:0} s; closing.");
+                        await ReplyAsync(421, $"Login timeout: no successful login within {_options.LoginTimeout.TotalSeconds:0} seconds; closing the control connection.").ConfigureAwait(false);
+                        return;
+                    }
                     _log(SecureFtpServerLogKind.Info, $"Idle for {_options.IdleTimeout.TotalSeconds:0} s; closing.");
-                    await ReplyAsync(421, $"Idle for {_options.IdleTimeout.TotalSeconds:0} seconds; closing the control connection.").ConfigureAwait(false);
+                    await ReplyAsync(421, $"Idle timeout: no command for {_options.IdleTimeout.TotalSeconds:0} seconds; closing the control connection.").ConfigureAwait(false);
                     return;
                 }
                 var line = await read.ConfigureAwait(false);
@@ -150,10 +193,22 @@ namespace SecureFtp.Server
                     return;
                 }
                 if (!await DispatchAsync(line, ct).ConfigureAwait(false)) return;
+                if (!IsLoggedIn && LoginTimeLeft <= TimeSpan.Zero)
+                {
+                    // Checked after each command too: a client that keeps the line busy must not outlive the deadline.
+                    _log(SecureFtpServerLogKind.Warning, $"No login within {_options.LoginTimeout.TotalSeconds:0} s; closing.");
+                    await ReplyAsync(421, $"Login timeout: no successful login within {_options.LoginTimeout.TotalSeconds:0} seconds; closing the control connection.").ConfigureAwait(false);
+                    return;
+                }
             }
         }
 
-        /// <summary>Handles one line; false ends the session.</summary>
+        /// <summary>What remains of the login deadline (<see cref="SecureFtpServerOptions.LoginTimeout"/>), counted from
+        /// the connection, or from the last REIN or AUTH that logged a user out.</summary>
+        private TimeSpan LoginTimeLeft => _loginDeadline - DateTime.UtcNow;
+
+        /// <summary>Handles one line; false ends the session. The front end takes what is its own (RFC 2228 lines,
+        /// security commands, data ports, the login policy) and hands every other command to the handler.</summary>
         private async Task<bool> DispatchAsync(string line, CancellationToken ct)
         {
             if (line.IndexOf('\0') >= 0)
@@ -164,53 +219,77 @@ namespace SecureFtp.Server
             }
             if (_rfc2228 != null && _control.Tls == null)
             {
-                // RFC 2228: AUTH for an ADAT mechanism, ADAT, and after 235 every ENC/MIC/CONF line, PBSZ, PROT, CCC
-                // and DIGT are the negotiation's; it hands back the plain command for everything else.
-                Rfc2228ServerStep step;
-                await _replyLock.WaitAsync(CancellationToken.None).ConfigureAwait(false);
-                try { step = _rfc2228.Receive(line); }
-                finally { _replyLock.Release(); }
-                if (step.Reply != null)
-                {
-                    string verbSeen = FtpCommand.Verb(line);
-                    _log(SecureFtpServerLogKind.Command, verbSeen == "ADAT" ? $"ADAT ({Argument(line).Length} base64 characters)"
-                        : step.WasProtected ? $"{verbSeen} (protected; answered by {_rfc2228.Mechanism?.MechanismName})" : FtpCommand.Redact(line));
-                    _log(SecureFtpServerLogKind.Reply, step.WasProtected || Rfc2228Established ? "(protected reply)" : step.Reply[0]);
-                    await _control.WriteLinesAsync(step.Reply, CancellationToken.None).ConfigureAwait(false);
-                    if (step.CloseConnection) _log(SecureFtpServerLogKind.Warning, "A protected command failed its integrity check; closing.");
-                    else if (Rfc2228Established && step.Reply[0].StartsWith("235", StringComparison.Ordinal))
-                        _log(SecureFtpServerLogKind.Info, $"AUTH {_rfc2228.Mechanism!.MechanismName}: security data exchange complete ({_rfc2228.Details}).");
-                    return !step.CloseConnection;
-                }
-                line = step.Command!;
+                var (command, keepOpen) = await ReceiveRfc2228Async(line).ConfigureAwait(false);
+                if (command == null) return keepOpen;
+                line = command;
             }
             string verb = FtpCommand.Verb(line).Trim();
             string argument = Argument(line);
             _log(SecureFtpServerLogKind.Command, FtpCommand.Redact(line));
 
-            if (_transfer != null && !_transfer.IsCompleted)
+            if (_data.IsTransferRunning && await AnswerDuringTransferAsync(verb).ConfigureAwait(false)) return true;
+            var security = await SecurityCommandAsync(verb, argument, ct).ConfigureAwait(false);
+            if (security != null) return security.Value;
+            if (!IsLoggedIn && !PreLoginCommands.Contains(verb))
             {
-                switch (verb)
-                {
-                    case "ABOR":
-                        await CancelTransferAsync().ConfigureAwait(false);
-                        await ReplyAsync(226, "ABOR command successful.").ConfigureAwait(false);
-                        return true;
-                    case "STAT":
-                        await ReplyAsync(213, "Status: a data transfer is in progress.").ConfigureAwait(false);
-                        return true;
-                    default:
-                        // RFC 959: commands are answered in order; the next one waits for the transfer's reply.
-                        try { await _transfer.ConfigureAwait(false); } catch (Exception) { }
-                        break;
-                }
+                await ReplyAsync(530, "Please log in with USER and PASS first.").ConfigureAwait(false);
+                return true;
             }
+            if (await FrontEndCommandAsync(verb, argument).ConfigureAwait(false)) return true;
+            if (await RefusedByDataPolicyAsync(verb).ConfigureAwait(false)) return true;
+            await _handler.HandleAsync(this, verb, argument, ct).ConfigureAwait(false);
+            return true;
+        }
 
+        /// <summary>RFC 2228: AUTH for an ADAT mechanism, ADAT, and after 235 every ENC/MIC/CONF line, PBSZ, PROT, CCC
+        /// and DIGT are the negotiation's; it hands back the plain command for everything else. Returns that command,
+        /// or null when the negotiation answered (then whether the connection stays open).</summary>
+        private async Task<(string? Command, bool KeepOpen)> ReceiveRfc2228Async(string line)
+        {
+            Rfc2228ServerStep step;
+            await _replyLock.WaitAsync(CancellationToken.None).ConfigureAwait(false);
+            try { step = _rfc2228!.Receive(line); }
+            finally { _replyLock.Release(); }
+            if (step.Reply == null) return (step.Command!, true);
+            string verbSeen = FtpCommand.Verb(line);
+            _log(SecureFtpServerLogKind.Command, verbSeen == "ADAT" ? $"ADAT ({Argument(line).Length} base64 characters)"
+                : step.WasProtected ? $"{verbSeen} (protected; answered by {_rfc2228.Mechanism?.MechanismName})" : FtpCommand.Redact(line));
+            _log(SecureFtpServerLogKind.Reply, step.WasProtected || Rfc2228Established ? "(protected reply)" : step.Reply[0]);
+            await _control.WriteLinesAsync(step.Reply, CancellationToken.None).ConfigureAwait(false);
+            if (step.CloseConnection) _log(SecureFtpServerLogKind.Warning, "A protected command failed its integrity check; closing.");
+            else if (Rfc2228Established && step.Reply[0].StartsWith("235", StringComparison.Ordinal))
+                _log(SecureFtpServerLogKind.Info, $"AUTH {_rfc2228.Mechanism!.MechanismName}: security data exchange complete ({_rfc2228.Details}).");
+            return (null, !step.CloseConnection);
+        }
+
+        /// <summary>While a transfer runs: ABOR and STAT are answered at once (true); anything else waits for the
+        /// transfer's reply first (RFC 959: commands are answered in order) and then goes on (false).</summary>
+        private async Task<bool> AnswerDuringTransferAsync(string verb)
+        {
+            switch (verb)
+            {
+                case "ABOR":
+                    await _data.CancelTransferAsync().ConfigureAwait(false);
+                    await ReplyAsync(226, "ABOR command successful.").ConfigureAwait(false);
+                    return true;
+                case "STAT":
+                    await ReplyAsync(213, "Status: a data transfer is in progress.").ConfigureAwait(false);
+                    return true;
+                default:
+                    await _data.WaitForTransferAsync().ConfigureAwait(false);
+                    return false;
+            }
+        }
+
+        /// <summary>The commands the front end answers before and after login alike: the security exchange, FEAT,
+        /// REIN, QUIT, ABOR. Null when <paramref name="verb"/> is not one of them; otherwise whether the session goes on.</summary>
+        private async Task<bool?> SecurityCommandAsync(string verb, string argument, CancellationToken ct)
+        {
             switch (verb)
             {
                 case "AUTH": return await AuthAsync(argument, ct).ConfigureAwait(false);
-                case "PBSZ": await PbszAsync(argument).ConfigureAwait(false); return true;
-                case "PROT": await ProtAsync(argument).ConfigureAwait(false); return true;
+                case "PBSZ": await _tls.PbszAsync(argument).ConfigureAwait(false); return true;
+                case "PROT": await _tls.ProtAsync(argument).ConfigureAwait(false); return true;
                 case "CCC":
                     if (!IsControlProtected) await ReplyAsync(533, "The control connection is not protected; there is nothing to clear.").ConfigureAwait(false);
                     else await ReplyAsync(534, "CCC refused: the control connection stays protected for the whole session.").ConfigureAwait(false);
@@ -232,14 +311,15 @@ namespace SecureFtp.Server
                 case "ABOR":
                     await ReplyAsync(226, "No transfer to abort.").ConfigureAwait(false);
                     return true;
+                default:
+                    return null;
             }
+        }
 
-            if (!IsLoggedIn && !PreLoginCommands.Contains(verb))
-            {
-                await ReplyAsync(530, "Please log in with USER and PASS first.").ConfigureAwait(false);
-                return true;
-            }
-
+        /// <summary>USER under the login policy (RFC 4217 s.10.1; RFC 2773 certificate mapping), and the data-port
+        /// commands. True when answered here.</summary>
+        private async Task<bool> FrontEndCommandAsync(string verb, string argument)
+        {
             switch (verb)
             {
                 case "USER":
@@ -257,44 +337,45 @@ namespace SecureFtp.Server
                         await ReplyAsync(530, $"The {_rfc2228.Mechanism.MechanismName} identity presented is not allowed to log in as {argument.Trim()}.").ConfigureAwait(false);
                         return true;
                     }
-                    break;
+                    return false;
                 case "PASV": await PassiveAsync(extended: false, argument).ConfigureAwait(false); return true;
                 case "EPSV": await PassiveAsync(extended: true, argument).ConfigureAwait(false); return true;
                 case "PORT":
                 case "EPRT": await ActiveAsync(verb, argument).ConfigureAwait(false); return true;
+                default: return false;
             }
+        }
 
+        /// <summary>True (and answered) when data protection forbids the command here or no data port is set up.</summary>
+        private async Task<bool> RefusedByDataPolicyAsync(string verb)
+        {
             if (DataProtection != DataProtectionLevel.Clear && !_handler.IsKnownCommand(verb))
             {
-                // Seed 000 s.6.3: an unknown command could open a data connection we do not protect.
+                // The SafeTP paper, s.6.3: an unknown command could open a data connection we do not protect.
                 await ReplyAsync(502, $"{verb} is not allowed while data protection is on: the server cannot tell whether it moves data.").ConfigureAwait(false);
                 return true;
             }
-            if (DataCommands.Contains(verb))
+            if (!DataCommands.Contains(verb)) return false;
+            if (_options.RequireProtectedData && DataProtection == DataProtectionLevel.Clear)
             {
-                if (_options.RequireProtectedData && DataProtection == DataProtectionLevel.Clear)
-                {
-                    await ReplyAsync(521, "Data connection cannot be opened with this PROT setting: this server requires PROT P (send PBSZ 0 and PROT P).").ConfigureAwait(false);
-                    return true;
-                }
-                if (!_data.IsConfigured)
-                {
-                    await ReplyAsync(425, "Use PORT, EPRT, PASV or EPSV first.").ConfigureAwait(false);
-                    return true;
-                }
+                await ReplyAsync(521, "Data connection cannot be opened with this PROT setting: this server requires PROT P (send PBSZ 0 and PROT P).").ConfigureAwait(false);
+                return true;
             }
-            await _handler.HandleAsync(this, verb, argument, ct).ConfigureAwait(false);
-            return true;
+            if (!_data.IsConfigured)
+            {
+                await ReplyAsync(425, "Use PORT, EPRT, PASV or EPSV first.").ConfigureAwait(false);
+                return true;
+            }
+            return false;
         }
 
         private async Task<bool> AuthAsync(string argument, CancellationToken ct)
         {
             string name = argument.Trim().ToUpperInvariant();
             var mechanism = ServerMechanisms.Offered(_options).FirstOrDefault(m => m.Kind == ServerMechanismKind.Tls && m.Name.IsAuthName(name));
-            string? tls = mechanism?.Name.AuthName;
             if (IsControlProtected)
             {
-                await ReplyAsync(503, $"The control connection is already protected by {_tlsMechanism}.").ConfigureAwait(false);
+                await ReplyAsync(503, $"The control connection is already protected by {_tls.Mechanism ?? _rfc2228?.Mechanism?.MechanismName}.").ConfigureAwait(false);
                 return true;
             }
             if (mechanism == null || _options.Certificate == null)
@@ -304,78 +385,8 @@ namespace SecureFtp.Server
             }
             // RFC 4217 s.4: after AUTH the user logs in again and every transfer parameter is reset.
             await ResetSessionStateAsync(ct).ConfigureAwait(false);
-            await ReplyAsync(234, $"AUTH {name} successful; starting TLS.").ConfigureAwait(false);
-            try
-            {
-                await _control.StartTlsAsync(_options.Certificate, _options.TlsProtocols, _options.DataTimeout, ct).ConfigureAwait(false);
-            }
-            catch (FtpException e)
-            {
-                // RFC 4217 s.10.1: a handshake that failed half-way leaves the connection in an unknown state: drop it.
-                _log(SecureFtpServerLogKind.Warning, e.Message);
-                return false;
-            }
-            _tlsMechanism = tls;
-            // Seed 001: AUTH SSL / TLS-P protects data without PROT.
-            _dataProtection = mechanism.ImpliesPrivateData ? DataProtectionLevel.Private : DataProtectionLevel.Clear;
-            _bufferSizeSet = mechanism.ImpliesPrivateData;
-            _log(SecureFtpServerLogKind.Info, $"AUTH {name}: TLS established ({Describe(_control.Tls!)}).");
-            return true;
-        }
-
-        private async Task PbszAsync(string argument)
-        {
-            if (!IsControlProtected)
-            {
-                await ReplyAsync(503, "PBSZ needs a security exchange first (AUTH TLS).").ConfigureAwait(false);
-                return;
-            }
-            if (!uint.TryParse(argument.Trim(), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out _))
-            {
-                await ReplyAsync(501, "PBSZ needs a decimal size.").ConfigureAwait(false);
-                return;
-            }
-            // RFC 4217 s.9: TLS is a stream; the buffer size is always 0.
-            _bufferSizeSet = true;
-            await ReplyAsync(200, "PBSZ=0").ConfigureAwait(false);
-        }
-
-        private async Task ProtAsync(string argument)
-        {
-            if (!IsControlProtected)
-            {
-                await ReplyAsync(503, "PROT needs a security exchange first (AUTH TLS, then PBSZ 0).").ConfigureAwait(false);
-                return;
-            }
-            if (!_bufferSizeSet)
-            {
-                await ReplyAsync(503, "PROT needs PBSZ first (PBSZ 0).").ConfigureAwait(false);
-                return;
-            }
-            switch (argument.Trim().ToUpperInvariant())
-            {
-                case "C":
-                    if (_options.RequireProtectedData)
-                    {
-                        _log(SecureFtpServerLogKind.Warning, "Refused PROT C: the server requires protected data connections.");
-                        await ReplyAsync(534, "PROT C refused: this server requires protected data connections (PROT P).").ConfigureAwait(false);
-                        return;
-                    }
-                    _dataProtection = DataProtectionLevel.Clear;
-                    await ReplyAsync(200, "Protection level set to Clear.").ConfigureAwait(false);
-                    return;
-                case "P":
-                    _dataProtection = DataProtectionLevel.Private;
-                    await ReplyAsync(200, "Protection level set to Private.").ConfigureAwait(false);
-                    return;
-                case "S":
-                case "E":
-                    await ReplyAsync(536, "TLS protects data connections as Private (P) or not at all (C).").ConfigureAwait(false);
-                    return;
-                default:
-                    await ReplyAsync(504, "PROT takes C, S, E or P.").ConfigureAwait(false);
-                    return;
-            }
+            // A handshake that failed half-way leaves the connection in an unknown state: drop it (RFC 4217 s.10.1).
+            return await _tls.AuthAsync(mechanism, name, ct).ConfigureAwait(false);
         }
 
         private async Task FeaturesAsync(CancellationToken ct)
@@ -405,28 +416,23 @@ namespace SecureFtp.Server
             await ResetSessionStateAsync(ct).ConfigureAwait(false);
             // RFC 4217 s.13: the reply goes out protected, then TLS is cleared and the session is back to cleartext.
             await ReplyAsync(220, "Service ready for new user.").ConfigureAwait(false);
-            if (_control.Tls != null)
-            {
-                await _control.StopTlsAsync(_options.DataTimeout, ct).ConfigureAwait(false);
-                _log(SecureFtpServerLogKind.Info, "REIN: TLS cleared; the control connection is in cleartext again.");
-            }
+            await _tls.ClearAsync(ct).ConfigureAwait(false);
             if (_rfc2228 != null && (_rfc2228.Mechanism != null || _rfc2228.IsEstablished))
             {
                 _rfc2228.Dispose();
                 _rfc2228 = CreateRfc2228Negotiation();
                 _log(SecureFtpServerLogKind.Info, "REIN: the RFC 2228 security context is cleared; the control connection is in cleartext again.");
             }
-            _tlsMechanism = null;
-            _bufferSizeSet = false;
-            _dataProtection = DataProtectionLevel.Clear;
         }
 
         private async Task ResetSessionStateAsync(CancellationToken ct)
         {
-            await CancelTransferAsync().ConfigureAwait(false);
+            await _data.CancelTransferAsync().ConfigureAwait(false);
             _data.Reset();
             _epsvAll = false;
             await _handler.ReinitializeAsync(ct).ConfigureAwait(false);
+            // A user who was logged in gets a fresh login deadline; one who never was keeps the running one.
+            if (IsLoggedIn) _loginDeadline = DateTime.UtcNow + _options.LoginTimeout;
             IsLoggedIn = false;
         }
 
@@ -464,7 +470,7 @@ namespace SecureFtp.Server
                 return;
             }
             var listening = _data.ListenPassive(local);
-            await ReplyAsync(227, $"Entering Passive Mode ({ServerDataChannel.FormatHostPort(new IPEndPoint(announce, listening.Port))}).").ConfigureAwait(false);
+            await ReplyAsync(227, $"Entering Passive Mode ({SecureFtp.Data.PassiveReplyParser.FormatPort(new IPEndPoint(announce, listening.Port))}).").ConfigureAwait(false);
         }
 
         private async Task ActiveAsync(string verb, string argument)
@@ -521,127 +527,35 @@ namespace SecureFtp.Server
             catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException or InvalidOperationException) { }
         }
 
-        // ---- data transfers ----
+        // ---- data transfers (run by ServerDataChannel; the front end says how each connection is protected) ----
 
         /// <summary>Runs a transfer in the background; the command loop meanwhile answers ABOR and STAT.</summary>
-        public void StartTransfer(Func<CancellationToken, Task> transfer, CancellationToken ct)
-        {
-            var cancel = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            _transferCancel = cancel;
-            _transfer = Task.Run(async () =>
-            {
-                try { await transfer(cancel.Token).ConfigureAwait(false); }
-                catch (Exception e)
-                {
-                    _log(SecureFtpServerLogKind.Error, "Transfer failed: " + e.Message);
-                    await TryReplyAsync(451, "Transfer failed: local error in processing.").ConfigureAwait(false);
-                }
-            });
-        }
+        public void StartTransfer(Func<CancellationToken, Task> transfer, CancellationToken ct) => _data.StartTransfer(transfer, ct);
 
-        private async Task CancelTransferAsync()
-        {
-            var transfer = _transfer;
-            if (transfer == null) return;
-            try { _transferCancel?.Cancel(); } catch (ObjectDisposedException) { }
-            try { await transfer.ConfigureAwait(false); } catch (Exception) { }
-            _transfer = null;
-            _transferCancel?.Dispose();
-            _transferCancel = null;
-        }
+        /// <inheritdoc cref="ServerDataChannel.TransferAsync"/>
+        public Task<bool> TransferAsync(string opening, Func<Stream, CancellationToken, Task> copy, CancellationToken ct, Func<string>? failureNote = null)
+            => _data.TransferAsync(opening, copy, ct, failureNote);
 
-        /// <summary>Sends 150, opens the data connection (protected as PROT says), runs <paramref name="copy"/> and
-        /// closes the connection the way the protection requires. On failure replies 425 (no connection),
-        /// 522 (TLS refused on it) or 426 (cut or aborted) and returns false; on success sends nothing more, so
-        /// the caller decides the final reply (226, or 451 when saving the upload failed).</summary>
-        public async Task<bool> TransferAsync(string opening, Func<Stream, CancellationToken, Task> copy, CancellationToken ct)
-        {
-            await ReplyAsync(150, opening).ConfigureAwait(false);
-            ServerDataConnection connection;
-            try
-            {
-                connection = await OpenDataConnectionAsync(ct).ConfigureAwait(false);
-            }
-            catch (FtpException e)
-            {
-                _log(SecureFtpServerLogKind.Warning, e.Message);
-                if (e.Kind == FtpErrorKind.Security) await ReplyAsync(522, "TLS negotiation on the data connection failed: " + e.Message).ConfigureAwait(false);
-                else await ReplyAsync(425, "Can't open data connection: " + e.Message).ConfigureAwait(false);
-                return false;
-            }
-            catch (OperationCanceledException)
-            {
-                await ReplyAsync(426, "Transfer aborted.").ConfigureAwait(false);
-                return false;
-            }
-            using (connection)
-            {
-                try
-                {
-                    await copy(connection.Stream, ct).ConfigureAwait(false);
-                    await connection.CompleteAsync().ConfigureAwait(false);
-                    return true;
-                }
-                catch (OperationCanceledException)
-                {
-                    connection.Abort();
-                    await ReplyAsync(426, "Transfer aborted.").ConfigureAwait(false);
-                    return false;
-                }
-                catch (Exception e) when (e is IOException or SocketException or FtpException or ObjectDisposedException)
-                {
-                    connection.Abort();
-                    _log(SecureFtpServerLogKind.Warning, "Data connection failed: " + e.Message);
-                    await ReplyAsync(426, "Connection closed; transfer aborted.").ConfigureAwait(false);
-                    return false;
-                }
-            }
-        }
+        /// <inheritdoc cref="ServerDataChannel.CopyAsync"/>
+        public Task CopyAsync(Stream source, Stream destination, CancellationToken ct, Func<byte[], int, ArraySegment<byte>>? convert = null)
+            => _data.CopyAsync(source, destination, ct, convert);
 
-        private async Task<ServerDataConnection> OpenDataConnectionAsync(CancellationToken ct)
+        /// <summary>Protects a fresh data connection as the mechanism in force says: RFC 2228 blocks, TLS, or nothing.</summary>
+        private Task<ServerDataConnection> ProtectDataAsync(Socket socket, CancellationToken ct)
         {
-            var socket = await _data.ConnectAsync(_clientAddress, _options.DataTimeout, ct).ConfigureAwait(false);
-            try
+            if (Rfc2228Established && _rfc2228!.DataProtection != DataProtectionLevel.Clear)
             {
                 var raw = new NetworkStream(socket, ownsSocket: false);
-                if (Rfc2228Established && _rfc2228!.DataProtection != DataProtectionLevel.Clear)
-                {
-                    // RFC 2228 s.9 blocks. Sending: the end-of-file block marks the file complete. Receiving: reading
-                    // returns 0 only after the client's end-of-file block, so the 226 waits for it (seed 000 s.5.4).
-                    var blocks = (ProtectedDataStream)_rfc2228.OpenDataStream(raw);
-                    return new ServerDataConnection(socket, blocks,
-                        () => blocks.ReachedEndOfFile ? Task.CompletedTask : blocks.CompleteAsync(CancellationToken.None), blocks.Abort);
-                }
-                if (_dataProtection == DataProtectionLevel.Clear || _control.Tls == null)
-                    return new ServerDataConnection(socket, raw, null);
-                var tls = new SslStream(raw, leaveInnerStreamOpen: false);
-                await TlsServer.AuthenticateAsync(tls, _options.Certificate!, TlsServer.DataConnectionProtocols(_options.TlsProtocols), _options.DataTimeout, ct, issueTickets: false).ConfigureAwait(false);
-                return new ServerDataConnection(socket, tls, () => TlsServer.ShutdownAsync(tls));
+                // RFC 2228 s.9 blocks. Sending: the end-of-file block marks the file complete. Receiving: reading
+                // returns 0 only after the client's end-of-file block, so the 226 waits for it (the SafeTP paper,
+                // s.5.4), and nothing may follow it: bytes after it were not covered by it, so the upload is not complete.
+                var blocks = (ProtectedDataStream)_rfc2228.OpenDataStream(raw);
+                var checkedBlocks = new VerifiedEndStream(blocks, token => VerifiedEndStream.NothingAfterEndOfFileAsync(raw, token));
+                return Task.FromResult(new ServerDataConnection(socket, checkedBlocks,
+                    () => blocks.ReachedEndOfFile ? Task.CompletedTask : blocks.CompleteAsync(CancellationToken.None), blocks.Abort));
             }
-            catch
-            {
-                socket.Dispose();
-                throw;
-            }
+            return _tls.ProtectDataAsync(socket, ct);
         }
-
-        /// <summary>Copies with a stall timeout: a peer that stops sending or reading for DataTimeout ends the transfer.</summary>
-        public async Task CopyAsync(Stream source, Stream destination, CancellationToken ct, Func<byte[], int, ArraySegment<byte>>? convert = null)
-        {
-            var buffer = new byte[64 * 1024];
-            using var stall = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            while (true)
-            {
-                stall.CancelAfter(_options.DataTimeout);
-                int n = await source.ReadAsync(buffer, 0, buffer.Length, stall.Token).ConfigureAwait(false);
-                if (n == 0) return;
-                var chunk = convert != null ? convert(buffer, n) : new ArraySegment<byte>(buffer, 0, n);
-                await destination.WriteAsync(chunk.Array!, chunk.Offset, chunk.Count, stall.Token).ConfigureAwait(false);
-                if (ct.IsCancellationRequested) ct.ThrowIfCancellationRequested();
-            }
-        }
-
-        private static string Describe(SslStream tls) => $"{tls.SslProtocol}, {tls.CipherAlgorithm}";
 
         private static string Argument(string line)
         {
@@ -651,7 +565,6 @@ namespace SecureFtp.Server
 
         public void Dispose()
         {
-            _transferCancel?.Cancel();
             _data.Dispose();
             _handler.Dispose();
             _rfc2228?.Dispose();

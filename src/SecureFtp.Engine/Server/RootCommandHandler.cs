@@ -17,12 +17,12 @@ namespace SecureFtp.Server
         private const int MaxFailedLogins = 5;
 
         private static readonly HashSet<string> WriteCommands = new HashSet<string>(StringComparer.Ordinal)
-        { "STOR", "APPE", "DELE", "MKD", "XMKD", "RMD", "XRMD", "RNFR", "RNTO" };
+        { "STOR", "APPE", "DELE", "MKD", "XMKD", "RMD", "XRMD", "RNFR", "RNTO", "MFMT" };
 
         private static readonly string[] Implemented =
         {
             "ABOR", "ACCT", "ALLO", "APPE", "AUTH", "CCC", "CDUP", "CWD", "DELE", "EPRT", "EPSV", "FEAT", "HELP", "LIST", "MDTM",
-            "MKD", "MLSD", "MLST", "MODE", "NLST", "NOOP", "OPTS", "PASS", "PASV", "PBSZ", "PORT", "PROT", "PWD", "QUIT", "REIN",
+            "MFMT", "MKD", "MLSD", "MLST", "MODE", "NLST", "NOOP", "OPTS", "PASS", "PASV", "PBSZ", "PORT", "PROT", "PWD", "QUIT", "REIN",
             "REST", "RETR", "RMD", "RNFR", "RNTO", "SIZE", "STAT", "STOR", "STRU", "SYST", "TYPE", "USER", "XCUP", "XCWD", "XMKD",
             "XPWD", "XRMD",
         };
@@ -47,7 +47,7 @@ namespace SecureFtp.Server
         public Task<FtpReply> StartAsync(CancellationToken ct) => Task.FromResult(new FtpReply(220, new[] { _options.Banner }));
 
         public Task<IReadOnlyList<string>> GetFeaturesAsync(CancellationToken ct)
-            => Task.FromResult<IReadOnlyList<string>>(new[] { "MDTM", "MLST type*;size*;modify*;perm*;", "REST STREAM", "SIZE", "TVFS", "UTF8" });
+            => Task.FromResult<IReadOnlyList<string>>(new[] { "MDTM", "MFMT", "MLST type*;size*;modify*;perm*;", "REST STREAM", "SIZE", "TVFS", "UTF8" });
 
         public Task ReinitializeAsync(CancellationToken ct)
         {
@@ -101,7 +101,7 @@ namespace SecureFtp.Server
             switch (verb)
             {
                 case "USER": await UserAsync(session, argument).ConfigureAwait(false); return;
-                case "PASS": await PassAsync(session, argument).ConfigureAwait(false); return;
+                case "PASS": await PassAsync(session, argument, ct).ConfigureAwait(false); return;
                 case "ACCT": await session.ReplyAsync(202, "No account needed.").ConfigureAwait(false); return;
                 case "SYST": await session.ReplyAsync(215, "UNIX Type: L8").ConfigureAwait(false); return;
                 case "NOOP": await session.ReplyAsync(200, "NOOP ok.").ConfigureAwait(false); return;
@@ -135,6 +135,7 @@ namespace SecureFtp.Server
                     return;
                 case "SIZE": await SizeAsync(session, argument).ConfigureAwait(false); return;
                 case "MDTM": await ModifiedAsync(session, argument).ConfigureAwait(false); return;
+                case "MFMT": await SetModifiedAsync(session, argument).ConfigureAwait(false); return;
                 case "DELE": await DeleteAsync(session, argument).ConfigureAwait(false); return;
                 case "MKD":
                 case "XMKD": await MakeDirectoryAsync(session, argument).ConfigureAwait(false); return;
@@ -174,7 +175,7 @@ namespace SecureFtp.Server
                 : $"Password required for {name}.").ConfigureAwait(false);
         }
 
-        private async Task PassAsync(FtpServerSession session, string password)
+        private async Task PassAsync(FtpServerSession session, string password, CancellationToken ct)
         {
             if (_pendingUser == null)
             {
@@ -184,11 +185,12 @@ namespace SecureFtp.Server
             string name = _pendingUser;
             _pendingUser = null;
             bool anonymous = FtpServerSession.IsAnonymousName(name);
+            if (!anonymous && !await session.MayTryLoginAsync(name).ConfigureAwait(false)) return;
             bool accepted = anonymous ? _options.AllowAnonymous : CheckPassword(name, password);
             if (!accepted)
             {
                 _failedLogins++;
-                session.Log(SecureFtpServerLogKind.Warning, $"Login failed for '{name}'.");
+                await session.LoginFailedAsync(name, ct).ConfigureAwait(false);
                 if (_failedLogins >= MaxFailedLogins)
                     throw new FtpException(FtpErrorKind.Authentication, "TooManyFailedLogins", $"Too many failed logins ({MaxFailedLogins}); closing.");
                 await session.ReplyAsync(530, "Login incorrect.").ConfigureAwait(false);
@@ -325,6 +327,32 @@ namespace SecureFtp.Server
                 return;
             }
             await session.ReplyAsync(213, file.LastWriteTimeUtc.ToString("yyyyMMddHHmmss", CultureInfo.InvariantCulture)).ConfigureAwait(false);
+        }
+
+        /// <summary>MFMT (draft-somers-ftp-mfxx, "The 'MFMT', 'MFCT', and 'MFF' Command Extensions for FTP"): sets a
+        /// file's modification time, "MFMT YYYYMMDDHHMMSS[.sss] path" in UTC; the reply gives the time now stored.</summary>
+        private async Task SetModifiedAsync(FtpServerSession session, string argument)
+        {
+            string text = argument.TrimStart();
+            int sp = text.IndexOf(' ');
+            string stamp = sp < 0 ? text : text.Substring(0, sp);
+            string target = sp < 0 ? "" : text.Substring(sp + 1);
+            if (target.Length == 0 || !DateTime.TryParseExact(stamp, new[] { "yyyyMMddHHmmss", "yyyyMMddHHmmss.FFF" }, CultureInfo.InvariantCulture,
+                    DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal, out var time))
+            {
+                await session.ReplyAsync(501, "MFMT needs a time (YYYYMMDDHHMMSS, UTC) and a file name.").ConfigureAwait(false);
+                return;
+            }
+            string path = RootFileSystem.Normalize(_cwd, target);
+            var file = new FileInfo(_fileSystem.ToLocal(path));
+            if (!file.Exists)
+            {
+                await session.ReplyAsync(550, $"{target}: not a plain file.").ConfigureAwait(false);
+                return;
+            }
+            file.LastWriteTimeUtc = time;
+            file.Refresh();
+            await session.ReplyAsync(213, $"Modify={file.LastWriteTimeUtc.ToString("yyyyMMddHHmmss", CultureInfo.InvariantCulture)}; {target}").ConfigureAwait(false);
         }
 
         private async Task DeleteAsync(FtpServerSession session, string argument)
@@ -530,9 +558,11 @@ namespace SecureFtp.Server
             }, ct);
         }
 
-        /// <summary>STOR writes to a temporary file beside the target and renames it over the target only when the
-        /// whole upload arrived, so an aborted upload never replaces a good file with part of a new one. STOR after
-        /// REST (resume) and APPE extend the existing file in place, as clients expect.</summary>
+        /// <summary>STOR writes beside the target, into <see cref="PartialPath"/>, and renames that over the target only
+        /// when the whole upload arrived (TLS close_notify, RFC 2228 end-of-file block), so a cut upload never
+        /// replaces a good file with part of a new one. What arrived of a cut STOR stays in the partial file: REST n
+        /// then STOR continues it there (the 426 names n), and the target is replaced once it is complete. REST
+        /// without a partial file, and APPE, extend the target in place, as clients expect of a resume.</summary>
         private async Task StoreAsync(FtpServerSession session, string verb, string argument, CancellationToken ct)
         {
             long offset = _restartOffset;
@@ -550,54 +580,86 @@ namespace SecureFtp.Server
                 await session.ReplyAsync(553, $"{argument}: the directory does not exist.").ConfigureAwait(false);
                 return;
             }
-            bool inPlace = verb == "APPE" || offset > 0;
-            string writePath = inPlace ? local : Path.Combine(directory, $".{Path.GetFileName(local)}.{Guid.NewGuid():N}.upload");
+            string partial = PartialPath(local);
+            bool viaPartial = verb == "STOR" && (offset == 0 || File.Exists(partial));
+            string writePath = viaPartial ? partial : local;
             FileStream file;
             if (verb == "APPE") file = new FileStream(writePath, FileMode.Append, FileAccess.Write, FileShare.None, 64 * 1024, useAsync: true);
-            else if (inPlace)
+            else if (offset > 0)
             {
                 file = new FileStream(writePath, FileMode.OpenOrCreate, FileAccess.Write, FileShare.None, 64 * 1024, useAsync: true);
                 if (offset > file.Length)
                 {
+                    long length = file.Length;
                     file.Dispose();
-                    await session.ReplyAsync(554, $"Restart offset {offset} is beyond the end of the file.").ConfigureAwait(false);
+                    await session.ReplyAsync(554, $"Restart offset {offset} is beyond the {length} bytes {(viaPartial ? "kept of the interrupted upload" : "of the file")}.").ConfigureAwait(false);
                     return;
                 }
                 file.SetLength(offset);
                 file.Seek(offset, SeekOrigin.Begin);
             }
-            else file = new FileStream(writePath, FileMode.CreateNew, FileAccess.Write, FileShare.None, 64 * 1024, useAsync: true);
+            else file = new FileStream(writePath, FileMode.Create, FileAccess.Write, FileShare.None, 64 * 1024, useAsync: true);
             bool ascii = _ascii;
             string name = Path.GetFileName(local);
             session.StartTransfer(async c =>
             {
                 bool complete = false;
+                long kept = 0;
                 try
                 {
                     using (file)
                     {
                         complete = await session.TransferAsync($"Opening {(ascii ? "ASCII" : "BINARY")} mode data connection for {name}.",
-                            (data, token) => session.CopyAsync(data, file, token, ascii ? AsciiIn() : null), c).ConfigureAwait(false);
-                        if (complete) await file.FlushAsync(CancellationToken.None).ConfigureAwait(false);
+                            (data, token) => session.CopyAsync(data, file, token, ascii ? AsciiIn() : null), c,
+                            () => ResumeNote(file, viaPartial, name)).ConfigureAwait(false);
+                        await file.FlushAsync(CancellationToken.None).ConfigureAwait(false);
+                        kept = file.Length;
                     }
-                    if (complete && !inPlace) ReplaceFile(writePath, local);
+                    if (complete && viaPartial) ReplaceFile(writePath, local);
                 }
                 catch (Exception e) when (e is IOException or UnauthorizedAccessException)
                 {
                     session.Log(SecureFtpServerLogKind.Error, $"Saving {path} failed: {e.Message}");
+                    if (viaPartial) TryDelete(writePath);
                     await session.ReplyAsync(451, "Could not save the file: local error in processing.").ConfigureAwait(false);
                     return;
-                }
-                finally
-                {
-                    if (!inPlace && File.Exists(writePath)) File.Delete(writePath);
                 }
                 if (complete)
                 {
                     session.Log(SecureFtpServerLogKind.Info, $"Stored {path}.");
                     await session.ReplyAsync(226, "Transfer complete.").ConfigureAwait(false);
                 }
+                else if (viaPartial && (kept == 0 || c.IsCancellationRequested))
+                {
+                    // ABOR (or the server stopping) is the client's own decision to drop the upload: nothing is kept.
+                    // A cut connection is not: what arrived stays for the resume the 426 described.
+                    TryDelete(writePath);
+                }
+                else session.Log(SecureFtpServerLogKind.Info, $"Upload of {path} incomplete: {kept} bytes kept {(viaPartial ? "for a resume (REST and STOR); the existing file is unchanged" : "in place")}.");
             }, ct);
+        }
+
+        /// <summary>Where STOR writes until the upload is complete: a hidden name beside the target, the same for every
+        /// attempt, so a resumed STOR finds what the cut one left. An aborted STOR (ABOR) leaves nothing.</summary>
+        internal static string PartialPath(string local) => Path.Combine(Path.GetDirectoryName(local)!, "." + Path.GetFileName(local) + ".partial");
+
+        private static string ResumeNote(FileStream file, bool viaPartial, string name)
+        {
+            long length;
+            try
+            {
+                file.Flush();
+                length = file.Length;
+            }
+            catch (Exception e) when (e is IOException or ObjectDisposedException) { return ""; }
+            return viaPartial
+                ? $"{name} is unchanged; {length} bytes are kept: send REST {length} and STOR {name} to resume."
+                : $"{length} bytes are in {name}: resume from there.";
+        }
+
+        private static void TryDelete(string path)
+        {
+            try { if (File.Exists(path)) File.Delete(path); } catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
         }
 
         private static void ReplaceFile(string source, string target)

@@ -26,6 +26,8 @@ namespace SecureFtp.Server
         private CancellationTokenSource? _stop;
         private RootFileSystem? _fileSystem;
         private UpstreamEndPoint? _upstream;
+        private ConnectionLimiter? _limiter;
+        private LoginThrottle? _throttle;
         private long _nextSessionId;
         private long _connectionsAccepted;
 
@@ -60,6 +62,8 @@ namespace SecureFtp.Server
         {
             if (_stop != null) throw new InvalidOperationException("The server was already started.");
             ValidateOptions();
+            _limiter = new ConnectionLimiter(Options.MaxConnections, Options.MaxConnectionsPerAddress);
+            _throttle = new LoginThrottle(Options);
             var stop = new CancellationTokenSource();
             try
             {
@@ -129,7 +133,8 @@ namespace SecureFtp.Server
             try
             {
                 socket.Bind(new IPEndPoint(Options.ListenAddress, port));
-                socket.Listen(64);
+                // The backlog holds connections between accepts; a burst of clients (200 at once) must not overflow it.
+                socket.Listen(Math.Max(64, Math.Min(Options.MaxConnections, 1024)));
             }
             catch
             {
@@ -167,41 +172,69 @@ namespace SecureFtp.Server
                 }
                 long id = Interlocked.Increment(ref _nextSessionId);
                 Interlocked.Increment(ref _connectionsAccepted);
-                var task = RunSessionAsync(id, client, implicitTls, ct);
+                if (!Admit(id, client, implicitTls, out var address)) continue;
+                var task = RunSessionAsync(id, client, address, implicitTls, ct);
                 _sessions[id] = task;
                 _ = task.ContinueWith(_ => _sessions.TryRemove(id, out Task? _), TaskScheduler.Default);
             }
         }
 
-        private async Task RunSessionAsync(long id, Socket client, bool implicitTls, CancellationToken ct)
+        /// <summary>Decides on the accept loop, before any work is spent on the connection: over the server's or the
+        /// address's connection limit, or from an address that used up its failed-login budget, the client gets 421
+        /// with the reason and is closed. Implicit-TLS clients are closed without a reply (they expect a handshake, and
+        /// answering one would cost the server the work the limit saves).</summary>
+        private bool Admit(long id, Socket client, bool implicitTls, out IPAddress address)
+        {
+            string remote = client.RemoteEndPoint?.ToString() ?? "?";
+            address = (client.RemoteEndPoint as IPEndPoint)?.Address ?? IPAddress.None;
+            string? refusal = _throttle!.RefusalForAddress(address);
+            if (refusal == null)
+            {
+                refusal = _limiter!.TryAdmit(address);
+                if (refusal == null) return true;
+            }
+            Log(id, remote, SecureFtpServerLogKind.Warning, "Refused: " + refusal);
+            try
+            {
+                if (!implicitTls)
+                {
+                    client.Blocking = false;
+                    client.Send(System.Text.Encoding.ASCII.GetBytes("421 " + refusal + "\r\n"));
+                    client.Shutdown(SocketShutdown.Both);
+                }
+            }
+            catch (SocketException) { }
+            client.Dispose();
+            return false;
+        }
+
+        private async Task RunSessionAsync(long id, Socket client, IPAddress address, bool implicitTls, CancellationToken ct)
         {
             await Task.Yield();
             string remote = client.RemoteEndPoint?.ToString() ?? "?";
             Action<SecureFtpServerLogKind, string> log = (kind, message) => Log(id, remote, kind, message);
-            if (_sessions.Count > Options.MaxSessions)
-            {
-                log(SecureFtpServerLogKind.Warning, $"Refused: {Options.MaxSessions} sessions already open.");
-                using (client)
-                {
-                    if (!implicitTls)
-                        try { client.Send(System.Text.Encoding.ASCII.GetBytes("421 Too many connections; try again later.\r\n")); } catch (SocketException) { }
-                }
-                return;
-            }
-            log(SecureFtpServerLogKind.Info, $"Connection from {remote}{(implicitTls ? " (implicit TLS)" : "")}.");
-            IFtpCommandHandler handler = _upstream != null
-                ? new UpstreamCommandHandler(Options, _upstream, log)
-                : new RootCommandHandler(Options, _fileSystem!);
-            using var session = new FtpServerSession(client, Options, handler, log);
             try
             {
-                await session.RunAsync(implicitTls, ct).ConfigureAwait(false);
+                log(SecureFtpServerLogKind.Info, $"Connection from {remote}{(implicitTls ? " (implicit TLS)" : "")}.");
+                IFtpCommandHandler handler = _upstream != null
+                    ? new UpstreamCommandHandler(Options, _upstream, log)
+                    : new RootCommandHandler(Options, _fileSystem!);
+                using var session = new FtpServerSession(client, Options, handler, _throttle!, log);
+                try
+                {
+                    await session.RunAsync(implicitTls, ct).ConfigureAwait(false);
+                }
+                catch (Exception e)
+                {
+                    log(SecureFtpServerLogKind.Error, $"Session ended by an unexpected error: {e.GetType().Name}: {e.Message}");
+                }
+                log(SecureFtpServerLogKind.Info, "Connection closed.");
             }
-            catch (Exception e)
+            finally
             {
-                log(SecureFtpServerLogKind.Error, $"Session ended by an unexpected error: {e.GetType().Name}: {e.Message}");
+                try { client.Dispose(); } catch (Exception) { }
+                _limiter!.Release(address);
             }
-            log(SecureFtpServerLogKind.Info, "Connection closed.");
         }
 
         private void Log(long sessionId, string? remote, SecureFtpServerLogKind kind, string message)

@@ -95,14 +95,42 @@ namespace SecureFtp.Server
         /// <summary>The address announced in 227 replies; null means the control connection's local address.</summary>
         public IPAddress? PassiveAddress { get; set; }
 
-        /// <summary>A control connection idle this long is closed with 421.</summary>
+        /// <summary>A logged-in control connection idle this long (no command, no transfer running) is closed with 421.</summary>
         public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromMinutes(5);
+
+        /// <summary>A client that has not logged in this long after connecting is closed with 421, whatever it sends
+        /// meanwhile (NOOP, HELP and FEAT do not extend it): unauthenticated connections cannot be held open.</summary>
+        public TimeSpan LoginTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
         /// <summary>Longest wait for a data connection to be made, for a TLS handshake, or for a stalled transfer.</summary>
         public TimeSpan DataTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
-        /// <summary>Connections beyond this get 421 and are closed.</summary>
-        public int MaxSessions { get; set; } = 64;
+        /// <summary>Control connections open at once, from all addresses; one more gets 421 and is closed.</summary>
+        public int MaxConnections { get; set; } = 512;
+
+        /// <summary>Control connections open at once from one client address (IPv6: one /64); one more gets 421 and is
+        /// closed, so a single address cannot take every slot. 0: no per-address limit.</summary>
+        public int MaxConnectionsPerAddress { get; set; } = 32;
+
+        /// <summary>Password guessing: the first failed login from an address waits this long before the 530, and
+        /// each further failure (from that address, or for that user name) doubles the wait up to
+        /// <see cref="MaxFailedLoginDelay"/>.</summary>
+        public TimeSpan FailedLoginDelay { get; set; } = TimeSpan.FromSeconds(1);
+
+        /// <summary>The longest wait after a failed login.</summary>
+        public TimeSpan MaxFailedLoginDelay { get; set; } = TimeSpan.FromSeconds(8);
+
+        /// <summary>Failed logins one address may make within <see cref="FailedLoginWindow"/>; after that its connections
+        /// are refused with 421 until the failures age out. 0: no budget.</summary>
+        public int MaxFailedLoginsPerAddress { get; set; } = 20;
+
+        /// <summary>Failed logins for one user name, from anywhere, within <see cref="FailedLoginWindow"/>; after that
+        /// the name cannot log in (530) until the failures age out, which stops guessing spread over many addresses.
+        /// 0: no budget.</summary>
+        public int MaxFailedLoginsPerUser { get; set; } = 50;
+
+        /// <summary>How long a failed login counts against the address and the user name.</summary>
+        public TimeSpan FailedLoginWindow { get; set; } = TimeSpan.FromMinutes(15);
 
         /// <summary>Root mode greeting text (upstream mode relays the ftpd's own greeting, seed 000 s.4.3).</summary>
         public string Banner { get; set; } = "SecureFtp server ready.";

@@ -45,10 +45,13 @@ namespace SecureFtp.Server
         /// <summary>The TLS layer on the control connection, or null in cleartext.</summary>
         public SslStream? Tls => _tls;
 
-        /// <summary>Reads one command line without CR/LF; null when the client closed the connection.</summary>
+        /// <summary>Reads one command line without CR/LF; null when the client closed the connection. Every line is
+        /// bounded whatever it holds: at most <see cref="MaxLineBytes"/> bytes of command, and at most twice that on
+        /// the wire (Telnet sequences and escaped IAC bytes count too), so no byte pattern grows a line without end.</summary>
         public async Task<string?> ReadLineAsync(CancellationToken ct)
         {
             var line = new List<byte>(64);
+            int wireBytes = 0;
             while (true)
             {
                 while (_start < _end)
@@ -59,26 +62,21 @@ namespace SecureFtp.Server
                         // Need the byte after IAC (and the option byte for WILL/WONT/DO/DONT) before deciding.
                         if (_end - _start < 2) break;
                         byte command = _buffer[_start + 1];
-                        if (command == Iac) { line.Add(Iac); _start += 2; continue; }
-                        if (command >= 251 && command <= 254)
-                        {
-                            if (_end - _start < 3) break;
-                            _start += 3;
-                            continue;
-                        }
-                        _start += 2;
+                        int length = command >= 251 && command <= 254 ? 3 : 2;
+                        if (_end - _start < length) break;
+                        _start += length;
+                        CountWireBytes(ref wireBytes, length);
+                        if (command == Iac) AddToLine(line, Iac);
                         continue;
                     }
                     _start++;
+                    CountWireBytes(ref wireBytes, 1);
                     if (b == '\n')
                     {
                         if (line.Count > 0 && line[line.Count - 1] == '\r') line.RemoveAt(line.Count - 1);
                         return Encoding.UTF8.GetString(line.ToArray());
                     }
-                    if (line.Count >= MaxLineBytes)
-                        throw new FtpException(FtpErrorKind.Protocol, "CommandLineTooLong",
-                            $"The client at {RemoteEndPoint} sent a command line longer than {MaxLineBytes} bytes.");
-                    line.Add(b);
+                    AddToLine(line, b);
                 }
                 if (_start > 0)
                 {
@@ -90,6 +88,23 @@ namespace SecureFtp.Server
                 if (n == 0) return null;
                 _end += n;
             }
+        }
+
+        private void AddToLine(List<byte> line, byte b)
+        {
+            if (line.Count >= MaxLineBytes)
+                throw new FtpException(FtpErrorKind.Protocol, "CommandLineTooLong",
+                    $"The client at {RemoteEndPoint} sent a command line longer than {MaxLineBytes} bytes.");
+            line.Add(b);
+        }
+
+        private void CountWireBytes(ref int wireBytes, int count)
+        {
+            wireBytes += count;
+            // Telnet commands (IAC NOP, option negotiation) add nothing to the line but must not go on for ever either.
+            if (wireBytes > 2 * MaxLineBytes + 2)
+                throw new FtpException(FtpErrorKind.Protocol, "CommandLineTooLong",
+                    $"The client at {RemoteEndPoint} sent more than {2 * MaxLineBytes} bytes without ending the command line.");
         }
 
         /// <summary>Writes lines exactly as given (each gets CRLF) in one piece, so replies never interleave.</summary>

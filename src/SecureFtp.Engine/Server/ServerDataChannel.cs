@@ -9,12 +9,164 @@ using System.Threading.Tasks;
 
 namespace SecureFtp.Server
 {
-    /// <summary>The data connection to the FTP client as PASV/EPSV or PORT/EPRT set it up. Each transfer uses it
-    /// once: the listener or the address is forgotten after the connection is made, as RFC 959 servers do.</summary>
+    /// <summary>The client's data connections: set up as PASV/EPSV or PORT/EPRT said (each transfer uses the setup once:
+    /// the listener or the address is forgotten after the connection is made, as RFC 959 servers do), and the transfers
+    /// over them, run in the background so the command loop still hears ABOR and STAT. How a connection is protected
+    /// (clear, TLS, RFC 2228 blocks) is the session's security front end's to say, through the protect callback.</summary>
     internal sealed class ServerDataChannel : IDisposable
     {
+        private readonly SecureFtpServerOptions _options;
+        private readonly IPAddress _clientAddress;
+        private readonly Func<int, string, Task> _reply;
+        private readonly Action<SecureFtpServerLogKind, string> _log;
+        private readonly Func<Socket, CancellationToken, Task<ServerDataConnection>> _protect;
         private Socket? _listener;
         private IPEndPoint? _activeTarget;
+        private Task? _transfer;
+        private CancellationTokenSource? _transferCancel;
+
+        /// <param name="reply">Sends a one-line reply on the control connection.</param>
+        /// <param name="protect">Wraps a fresh data connection as the protection level in force requires.</param>
+        public ServerDataChannel(SecureFtpServerOptions options, IPAddress clientAddress, Func<int, string, Task> reply,
+            Action<SecureFtpServerLogKind, string> log, Func<Socket, CancellationToken, Task<ServerDataConnection>> protect)
+        {
+            _options = options;
+            _clientAddress = clientAddress;
+            _reply = reply;
+            _log = log;
+            _protect = protect;
+        }
+
+        /// <summary>A transfer started with <see cref="StartTransfer"/> is still running.</summary>
+        public bool IsTransferRunning => _transfer != null && !_transfer.IsCompleted;
+
+        // ---- transfers ----
+
+        /// <summary>Runs a transfer in the background; the command loop meanwhile answers ABOR and STAT.</summary>
+        public void StartTransfer(Func<CancellationToken, Task> transfer, CancellationToken ct)
+        {
+            var cancel = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            _transferCancel = cancel;
+            _transfer = Task.Run(async () =>
+            {
+                try { await transfer(cancel.Token).ConfigureAwait(false); }
+                catch (Exception e)
+                {
+                    _log(SecureFtpServerLogKind.Error, "Transfer failed: " + e.Message);
+                    try { await _reply(451, "Transfer failed: local error in processing.").ConfigureAwait(false); }
+                    catch (Exception r) when (r is IOException or SocketException or ObjectDisposedException or InvalidOperationException) { }
+                }
+            });
+        }
+
+        /// <summary>RFC 959: commands are answered in order; a command that is not ABOR or STAT waits for the transfer's reply.</summary>
+        public async Task WaitForTransferAsync()
+        {
+            var transfer = _transfer;
+            if (transfer == null) return;
+            try { await transfer.ConfigureAwait(false); } catch (Exception) { }
+        }
+
+        /// <summary>ABOR, REIN, AUTH and the end of the session: stops the running transfer and waits for it.</summary>
+        public async Task CancelTransferAsync()
+        {
+            var transfer = _transfer;
+            if (transfer == null) return;
+            try { _transferCancel?.Cancel(); } catch (ObjectDisposedException) { }
+            try { await transfer.ConfigureAwait(false); } catch (Exception) { }
+            _transfer = null;
+            _transferCancel?.Dispose();
+            _transferCancel = null;
+        }
+
+        /// <summary>Sends 150, opens the data connection (protected as PROT says), runs <paramref name="copy"/> and
+        /// closes the connection the way the protection requires. On failure replies 425 (no connection),
+        /// 522 (TLS refused on it) or 426 (cut or aborted) and returns false; on success sends nothing more, so
+        /// the caller decides the final reply (226, or 451 when saving the upload failed). <paramref name="failureNote"/>
+        /// adds to a 426 what the client can do (an upload's resume offset).</summary>
+        public async Task<bool> TransferAsync(string opening, Func<Stream, CancellationToken, Task> copy, CancellationToken ct, Func<string>? failureNote = null)
+        {
+            await _reply(150, opening).ConfigureAwait(false);
+            ServerDataConnection connection;
+            try
+            {
+                connection = await OpenAsync(ct).ConfigureAwait(false);
+            }
+            catch (FtpException e)
+            {
+                _log(SecureFtpServerLogKind.Warning, e.Message);
+                if (e.Kind == FtpErrorKind.Security) await _reply(522, "TLS negotiation on the data connection failed: " + e.Message).ConfigureAwait(false);
+                else await _reply(425, "Can't open data connection: " + e.Message).ConfigureAwait(false);
+                return false;
+            }
+            catch (OperationCanceledException)
+            {
+                await _reply(426, "Transfer aborted.").ConfigureAwait(false);
+                return false;
+            }
+            string Note() => failureNote != null ? " " + failureNote() : "";
+            using (connection)
+            {
+                try
+                {
+                    await copy(connection.Stream, ct).ConfigureAwait(false);
+                    await connection.CompleteAsync().ConfigureAwait(false);
+                    return true;
+                }
+                catch (OperationCanceledException)
+                {
+                    connection.Abort();
+                    await _reply(426, "Transfer aborted." + Note()).ConfigureAwait(false);
+                    return false;
+                }
+                catch (FtpException e) when (e.Kind == FtpErrorKind.Truncated)
+                {
+                    connection.Abort();
+                    _log(SecureFtpServerLogKind.Warning, e.Message);
+                    await _reply(426, "Transfer incomplete: " + e.Message + Note()).ConfigureAwait(false);
+                    return false;
+                }
+                catch (Exception e) when (e is IOException or SocketException or FtpException or ObjectDisposedException)
+                {
+                    connection.Abort();
+                    _log(SecureFtpServerLogKind.Warning, "Data connection failed: " + e.Message);
+                    await _reply(426, "Connection closed; transfer aborted." + Note()).ConfigureAwait(false);
+                    return false;
+                }
+            }
+        }
+
+        private async Task<ServerDataConnection> OpenAsync(CancellationToken ct)
+        {
+            var socket = await ConnectAsync(_clientAddress, _options.DataTimeout, ct).ConfigureAwait(false);
+            try
+            {
+                return await _protect(socket, ct).ConfigureAwait(false);
+            }
+            catch
+            {
+                socket.Dispose();
+                throw;
+            }
+        }
+
+        /// <summary>Copies with a stall timeout: a peer that stops sending or reading for DataTimeout ends the transfer.</summary>
+        public async Task CopyAsync(Stream source, Stream destination, CancellationToken ct, Func<byte[], int, ArraySegment<byte>>? convert = null)
+        {
+            var buffer = new byte[64 * 1024];
+            using var stall = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            while (true)
+            {
+                stall.CancelAfter(_options.DataTimeout);
+                int n = await source.ReadAsync(buffer, 0, buffer.Length, stall.Token).ConfigureAwait(false);
+                if (n == 0) return;
+                var chunk = convert != null ? convert(buffer, n) : new ArraySegment<byte>(buffer, 0, n);
+                await destination.WriteAsync(chunk.Array!, chunk.Offset, chunk.Count, stall.Token).ConfigureAwait(false);
+                if (ct.IsCancellationRequested) ct.ThrowIfCancellationRequested();
+            }
+        }
+
+        // ---- setup ----
 
         public bool IsConfigured => _listener != null || _activeTarget != null;
 
@@ -132,12 +284,6 @@ namespace SecureFtp.Server
             return new IPEndPoint(address, port);
         }
 
-        public static string FormatHostPort(IPEndPoint endPoint)
-        {
-            var b = endPoint.Address.GetAddressBytes();
-            return string.Format(CultureInfo.InvariantCulture, "{0},{1},{2},{3},{4},{5}", b[0], b[1], b[2], b[3], endPoint.Port >> 8, endPoint.Port & 255);
-        }
-
         public void Reset()
         {
             try { _listener?.Dispose(); } catch (Exception) { }
@@ -145,7 +291,11 @@ namespace SecureFtp.Server
             _activeTarget = null;
         }
 
-        public void Dispose() => Reset();
+        public void Dispose()
+        {
+            try { _transferCancel?.Cancel(); } catch (ObjectDisposedException) { }
+            Reset();
+        }
     }
 
     /// <summary>One open data connection to the client, protected or not. Closing it the right way matters: a TLS

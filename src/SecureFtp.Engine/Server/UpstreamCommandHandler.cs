@@ -8,6 +8,7 @@ using System.Text;
 using System.Text.RegularExpressions;
 using System.Threading;
 using System.Threading.Tasks;
+using SecureFtp.Data;
 using SecureFtp.Protocol;
 
 namespace SecureFtp.Server
@@ -25,20 +26,18 @@ namespace SecureFtp.Server
             "USER", "PASS", "ACCT", "CWD", "CDUP", "SMNT", "REIN", "QUIT", "PORT", "PASV", "TYPE", "STRU", "MODE",
             "RETR", "STOR", "STOU", "APPE", "ALLO", "REST", "RNFR", "RNTO", "ABOR", "DELE", "RMD", "MKD", "PWD", "LIST",
             "NLST", "SITE", "SYST", "STAT", "HELP", "NOOP", "XPWD", "XCWD", "XCUP", "XMKD", "XRMD", "FEAT", "OPTS",
-            "SIZE", "MDTM", "MLST", "MLSD", "EPSV", "EPRT",
+            "SIZE", "MDTM", "MFMT", "MLST", "MLSD", "EPSV", "EPRT",
         };
 
         /// <summary>FEAT lines of the ftpd that the proxy replaces with its own (security and data ports).</summary>
         private static readonly string[] FrontEndFeatures = { "AUTH", "PBSZ", "PROT", "CCC", "EPSV", "EPRT", "ADAT", "ENC", "MIC", "CONF" };
-
-        private static readonly Regex PassiveNumbers = new Regex(@"(\d{1,3}),(\d{1,3}),(\d{1,3}),(\d{1,3}),(\d{1,3}),(\d{1,3})", RegexOptions.CultureInvariant);
-        private static readonly Regex ExtendedPassive = new Regex(@"\(([!-~])\1\1(\d{1,5})\1\)", RegexOptions.CultureInvariant);
 
         private readonly SecureFtpServerOptions _options;
         private readonly UpstreamEndPoint _upstream;
         private readonly Action<SecureFtpServerLogKind, string> _log;
         private FtpControlConnection? _backend;
         private bool _userSent;
+        private string? _pendingUser;
 
         public UpstreamCommandHandler(SecureFtpServerOptions options, UpstreamEndPoint upstream, Action<SecureFtpServerLogKind, string> log)
         {
@@ -105,9 +104,14 @@ namespace SecureFtp.Server
             if (verb == "USER")
             {
                 _userSent = true;
+                _pendingUser = argument.Trim();
                 session.IsLoggedIn = false;
             }
+            // The ftpd checks passwords; the proxy still counts and slows failed logins like the embedded server.
+            string? guessedUser = verb == "PASS" && _pendingUser != null && !FtpServerSession.IsAnonymousName(_pendingUser) ? _pendingUser : null;
+            if (guessedUser != null && !await session.MayTryLoginAsync(guessedUser).ConfigureAwait(false)) return;
             var reply = await Backend.ExecuteAsync(line, ct).ConfigureAwait(false);
+            if (guessedUser != null && reply.Code == 530) await session.LoginFailedAsync(guessedUser, ct).ConfigureAwait(false);
             if ((verb == "USER" || verb == "PASS") && reply.Code == 230)
             {
                 session.IsLoggedIn = true;
@@ -164,6 +168,9 @@ namespace SecureFtp.Server
                     {
                         // Reset, not a clean close: the ftpd must see the transfer fail, not a short file that ended well.
                         try { backendData.LingerState = new LingerOption(true, 0); } catch (SocketException) { }
+                        // Closed here, before the stream's Dispose: NetworkStream shuts the socket down (a clean FIN) before
+                        // it closes it, and a FIN is exactly the "complete file" the ftpd must not see.
+                        backendData.Dispose();
                     }
                 }
                 var final = await Backend.ReadReplyAsync(CancellationToken.None).ConfigureAwait(false);
@@ -182,15 +189,13 @@ namespace SecureFtp.Server
             var address = backend.RemoteEndPoint.Address;
             bool v6 = address.AddressFamily == AddressFamily.InterNetworkV6 && !address.IsIPv4MappedToIPv6;
             var reply = await backend.ExecuteAsync(v6 ? "EPSV" : "PASV", ct).ConfigureAwait(false);
-            int port;
-            if (reply.Code == 227 && PassiveNumbers.Match(reply.Message) is { Success: true } m)
-                port = int.Parse(m.Groups[5].Value, CultureInfo.InvariantCulture) * 256 + int.Parse(m.Groups[6].Value, CultureInfo.InvariantCulture);
-            else if (reply.Code == 229 && ExtendedPassive.Match(reply.Message) is { Success: true } e)
-                port = int.Parse(e.Groups[2].Value, CultureInfo.InvariantCulture);
-            else
-                throw new FtpException(FtpErrorKind.Protocol, "UpstreamPassiveFailed", $"The ftpd did not open a passive data port ({reply.Code} {reply.LastLine}).", reply);
-            if (port <= 0 || port > 65535)
-                throw new FtpException(FtpErrorKind.Protocol, "UpstreamPassiveFailed", $"The ftpd announced an invalid data port {port}.", reply);
+            // The reply is parsed as the client parses one (numbers in range, no port 0); only its port is used.
+            int port = reply.Code switch
+            {
+                227 => PassiveReplyParser.ParsePasv(reply).Port,
+                229 => PassiveReplyParser.ParseEpsv(reply),
+                _ => throw new FtpException(FtpErrorKind.Protocol, "UpstreamPassiveFailed", $"The ftpd did not open a passive data port ({reply.Code} {reply.LastLine}).", reply),
+            };
             var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
             try
             {

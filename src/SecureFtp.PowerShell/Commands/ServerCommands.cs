@@ -82,10 +82,34 @@ namespace SecureFtp.PowerShell.Commands
         [Alias("RequireSecure")]
         public SwitchParameter RequireProtectedData { get; set; }
 
+        /// <summary>Control connections open at once, from all clients; one more gets 421.</summary>
+        [Parameter]
+        [ValidateRange(1, 100000)]
+        public int MaxConnections { get; set; } = 512;
+
+        /// <summary>Control connections open at once from one client address (IPv6: one /64); 0: no limit.</summary>
+        [Parameter]
+        [ValidateRange(0, 100000)]
+        public int MaxConnectionsPerAddress { get; set; } = 32;
+
+        /// <summary>Seconds a client has to log in after connecting; commands meanwhile do not extend it.</summary>
+        [Parameter]
+        [ValidateRange(1, 86400)]
+        public int LoginTimeoutSec { get; set; } = 30;
+
+        /// <summary>Seconds a logged-in client may stay without a command (a running transfer counts as activity).</summary>
+        [Parameter]
+        [ValidateRange(1, 604800)]
+        public int IdleTimeoutSec { get; set; } = 300;
+
         protected override void EndProcessing()
         {
             var options = new SecureFtpServerOptions
             {
+                MaxConnections = MaxConnections,
+                MaxConnectionsPerAddress = MaxConnectionsPerAddress,
+                LoginTimeout = TimeSpan.FromSeconds(LoginTimeoutSec),
+                IdleTimeout = TimeSpan.FromSeconds(IdleTimeoutSec),
                 Root = ParameterSetName == RootSet ? LocalPath(Root) : null,
                 Upstream = ParameterSetName == UpstreamSet ? Upstream : null,
                 Port = Port,

@@ -112,6 +112,48 @@ public class Rfc2228ServerTests(PlainVsftpdFixture vsftpd) : IClassFixture<Plain
         Assert.DoesNotContain(RunningServer.Password, server.LogText);
     }
 
+    /// <summary>A hostile client (issue 12, data loss): its upload ends without the end-of-file block, or with bytes
+    /// after it. Neither is a complete file: 426, the old file untouched, what arrived kept for a resume.</summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task An_upload_cut_before_or_padded_after_its_end_of_file_block_keeps_the_old_file(bool dataAfterEndOfFile)
+    {
+        await using var server = await RunningServer.StartRootAsync(WithSafeTp);
+        string oldHash = server.CreateFile("old.bin", 40_000);
+        var (control, session) = await NegotiateAsync(server.Port);
+        using var _c = control;
+        using var _s = session;
+        Expect(331, await control.ExecuteAsync("USER " + RunningServer.UserName, CancellationToken.None));
+        Expect(230, await control.ExecuteAsync("PASS " + RunningServer.Password, CancellationToken.None));
+        await ProtectDataAsync(control, session);
+
+        var pasv = Expect(227, await control.ExecuteAsync("PASV", CancellationToken.None));
+        var endPoint = ServerDataChannel.ParseHostPort(pasv.Message.Split('(', ')')[1])!;
+        using var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
+        await socket.ConnectAsync(endPoint);
+        Expect(150, await control.ExecuteAsync("STOR old.bin", CancellationToken.None));
+        var raw = new NetworkStream(socket, ownsSocket: false);
+        var blocks = (ProtectedDataStream)await session.OpenDataStreamAsync(raw, DataProtectionLevel.Private, DataStreamRole.Client, CancellationToken.None);
+        await blocks.WriteAsync(RandomNumberGenerator.GetBytes(120_000));
+        if (dataAfterEndOfFile)
+        {
+            await blocks.CompleteAsync(CancellationToken.None);
+            await raw.WriteAsync(RandomNumberGenerator.GetBytes(5000)); // not inside any block
+        }
+        else
+        {
+            await blocks.FlushAsync();
+            blocks.Abort(); // no end-of-file block, as when the connection is cut
+        }
+        socket.Shutdown(SocketShutdown.Send);
+        var reply = await control.ReadReplyAsync(CancellationToken.None);
+        Assert.Equal(426, reply.Code);
+        Assert.Contains(dataAfterEndOfFile ? "after the end-of-file block" : "end-of-file block", reply.Message);
+        Assert.Equal(oldHash, Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(server.LocalPath("old.bin")))));
+        Assert.True(File.Exists(server.LocalPath(".old.bin.partial")), "what arrived is kept for a resume");
+    }
+
     [Fact]
     public async Task EmbeddedServerOffersKeaAndMapsCertificatesToUsers()
     {

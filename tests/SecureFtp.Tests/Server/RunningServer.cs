@@ -32,7 +32,9 @@ public sealed class RunningServer : IAsyncDisposable
     public string LogText => string.Join("\n", _log.Select(e => e.ToString()));
 
     /// <summary>Root mode over a fresh temp folder; TLS with this run's test certificate unless configured otherwise.</summary>
-    public static async Task<RunningServer> StartRootAsync(Action<SecureFtpServerOptions>? configure = null)
+    /// <param name="keepLog">Which log entries to keep (all when null): a flood test keeps only warnings, so the
+    /// log it collects does not grow with the flood it measures.</param>
+    public static async Task<RunningServer> StartRootAsync(Action<SecureFtpServerOptions>? configure = null, Predicate<SecureFtpServerLogEntry>? keepLog = null)
     {
         string root = Path.Combine(Path.GetTempPath(), "secureftp-server-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(root);
@@ -42,22 +44,22 @@ public sealed class RunningServer : IAsyncDisposable
             Certificate = TestCertificates.Current.Server,
             Users = { new NetworkCredential(UserName, Password) },
         };
-        return await StartAsync(options, configure, root);
+        return await StartAsync(options, configure, root, keepLog);
     }
 
     /// <summary>Upstream mode (the SafeTP proxy) in front of <paramref name="upstream"/>.</summary>
-    public static async Task<RunningServer> StartProxyAsync(string upstream, Action<SecureFtpServerOptions>? configure = null)
+    public static async Task<RunningServer> StartProxyAsync(string upstream, Action<SecureFtpServerOptions>? configure = null, Predicate<SecureFtpServerLogEntry>? keepLog = null)
     {
         var options = new SecureFtpServerOptions { Upstream = upstream, Certificate = TestCertificates.Current.Server };
-        return await StartAsync(options, configure, null);
+        return await StartAsync(options, configure, null, keepLog);
     }
 
-    private static async Task<RunningServer> StartAsync(SecureFtpServerOptions options, Action<SecureFtpServerOptions>? configure, string? root)
+    private static async Task<RunningServer> StartAsync(SecureFtpServerOptions options, Action<SecureFtpServerOptions>? configure, string? root, Predicate<SecureFtpServerLogEntry>? keepLog)
     {
         configure?.Invoke(options);
         var server = new SecureFtpServer(options);
         var running = new RunningServer(server, root);
-        options.Log = running._log.Enqueue;
+        options.Log = keepLog == null ? running._log.Enqueue : e => { if (keepLog(e)) running._log.Enqueue(e); };
         await server.StartAsync();
         return running;
     }

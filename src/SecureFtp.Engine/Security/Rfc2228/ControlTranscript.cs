@@ -16,7 +16,8 @@ namespace SecureFtp.Security.Rfc2228
     /// concatenation, sent as 64 lower-case hex digits. Both ends start recording with the server's greeting.</remarks>
     public sealed class ControlTranscript
     {
-        private readonly MemoryStream _record = new MemoryStream();
+        // A running SHA-256, not the text: memory stays flat however long the conversation (a pre-login flood).
+        private readonly Org.BouncyCastle.Crypto.Digests.Sha256Digest _record = new Org.BouncyCastle.Crypto.Digests.Sha256Digest();
         private readonly object _gate = new object();
 
         /// <summary>Installs the recorder on a client control connection. Do it before the greeting is read.</summary>
@@ -46,18 +47,14 @@ namespace SecureFtp.Security.Rfc2228
         private void Append(string text)
         {
             var bytes = Encoding.UTF8.GetBytes(text);
-            lock (_gate) _record.Write(bytes, 0, bytes.Length);
+            lock (_gate) _record.BlockUpdate(bytes, 0, bytes.Length);
         }
 
         /// <summary>SHA-256 of everything recorded so far, lower-case hex.</summary>
         public string ComputeDigest()
         {
-            byte[] hash;
-            lock (_gate)
-            {
-                using var sha = SHA256.Create();
-                hash = sha.ComputeHash(_record.GetBuffer(), 0, (int)_record.Length);
-            }
+            var hash = new byte[32];
+            lock (_gate) new Org.BouncyCastle.Crypto.Digests.Sha256Digest(_record).DoFinal(hash, 0);
             var sb = new StringBuilder(hash.Length * 2);
             foreach (var b in hash) sb.Append(b.ToString("x2", CultureInfo.InvariantCulture));
             return sb.ToString();
