@@ -40,6 +40,19 @@ internal sealed class HostileFtpServer : IAsyncDisposable
     /// <summary>Every command received, in order.</summary>
     public ConcurrentQueue<string> Commands { get; } = new();
 
+    /// <summary>Control connections accepted so far.</summary>
+    public int Connections => _connections;
+    private int _connections;
+
+    /// <summary>Cancelled when the server is disposed: scripted endless replies stop on it.</summary>
+    public CancellationToken Stopping => _stop.Token;
+
+    /// <summary>Replaces the "220" greeting (a greeting that drips, or never ends).</summary>
+    public Func<Stream, Task>? Greeting { get; set; }
+
+    /// <summary>Replaces the "226" that ends a LIST/NLST/RETR once its data was sent (e.g. 150 forever).</summary>
+    public Func<Stream, Task>? TransferCompletion { get; set; }
+
     private async Task AcceptAsync()
     {
         while (!_stop.IsCancellationRequested)
@@ -54,6 +67,7 @@ internal sealed class HostileFtpServer : IAsyncDisposable
     private async Task ServeAsync(Socket socket)
     {
         using var _ = socket;
+        Interlocked.Increment(ref _connections);
         using var stream = new NetworkStream(socket, ownsSocket: false);
         using var reader = new StreamReader(stream, new UTF8Encoding(false));
         TcpListener? data = null;
@@ -61,7 +75,8 @@ internal sealed class HostileFtpServer : IAsyncDisposable
         async Task Reply(string text) => await stream.WriteAsync(Encoding.UTF8.GetBytes(text + "\r\n"), _stop.Token);
         try
         {
-            await Reply("220 hostile test server");
+            if (Greeting != null) await Greeting(stream);
+            else await Reply("220 hostile test server");
             while (await reader.ReadLineAsync(_stop.Token) is { } line)
             {
                 Commands.Enqueue(line);
@@ -97,14 +112,14 @@ internal sealed class HostileFtpServer : IAsyncDisposable
                         string dir = arg.Length == 0 || arg.StartsWith('-') ? cwd : arg;
                         string? listing = Listing(dir);
                         if (listing == null || data == null) { await Reply("550 no such directory"); break; }
-                        await SendDataAsync(data, Encoding.UTF8.GetBytes(listing), Reply);
+                        await SendDataAsync(data, Encoding.UTF8.GetBytes(listing), Reply, stream);
                         data = null;
                         break;
                     }
                     case "MLST": await Reply("550 not here"); break;
                     case "RETR":
                         if (data == null) { await Reply("425 use PASV first"); break; }
-                        await SendDataAsync(data, FileContent(arg), Reply);
+                        await SendDataAsync(data, FileContent(arg), Reply, stream);
                         data = null;
                         break;
                     default: await Reply("502 not implemented"); break;
@@ -115,7 +130,7 @@ internal sealed class HostileFtpServer : IAsyncDisposable
         finally { data?.Stop(); }
     }
 
-    private async Task SendDataAsync(TcpListener data, byte[] bytes, Func<string, Task> reply)
+    private async Task SendDataAsync(TcpListener data, byte[] bytes, Func<string, Task> reply, Stream control)
     {
         await reply("150 here it comes");
         using (var client = await data.AcceptSocketAsync(_stop.Token))
@@ -124,7 +139,8 @@ internal sealed class HostileFtpServer : IAsyncDisposable
             client.Shutdown(SocketShutdown.Both);
         }
         data.Stop();
-        await reply("226 done");
+        if (TransferCompletion != null) await TransferCompletion(control);
+        else await reply("226 done");
     }
 
     public async ValueTask DisposeAsync()
