@@ -24,6 +24,7 @@ namespace SecureFtp
             FtpCommand.CheckCredential(options.Credential?.Password, "password", options.Encoding);
             FtpCommand.CheckCredential(options.Credential?.Domain, "account", options.Encoding);
             var client = new FtpClient(options.Clone());
+            client.HideSecretsInMessages();
             try
             {
                 await client.OpenAndNegotiateAsync(greetingExpected: true, ct).ConfigureAwait(false);
@@ -203,6 +204,17 @@ namespace SecureFtp
             if (reply.Code == 232)
                 Options.Verbose?.Invoke($"{Options.Host} logged '{user}' in from the security exchange (232, RFC 4217 s.12.2); no password was sent.");
             UserName = user;
+        }
+
+        /// <summary>Whatever a server puts in its replies (some echo what they were sent), the password and account
+        /// never reach the verbose, warning or trace (debug) streams either.</summary>
+        private void HideSecretsInMessages()
+        {
+            var o = Options;
+            if (o.Credential == null) return;
+            if (o.Verbose is { } verbose) o.Verbose = m => verbose(WithoutSecrets(m, o.Credential));
+            if (o.Warning is { } warning) o.Warning = m => warning(WithoutSecrets(m, o.Credential));
+            if (o.Trace is { } trace) o.Trace = (sent, line) => trace(sent, WithoutSecrets(line, o.Credential));
         }
 
         /// <summary>A server's refusal may quote what it was sent (some echo the password back): the credential's

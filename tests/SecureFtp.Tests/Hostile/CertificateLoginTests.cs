@@ -1,4 +1,5 @@
 using System.Text;
+using SecureFtp.Tests.Infrastructure;
 using SecureFtp.Tests.PowerShell;
 using Xunit;
 
@@ -76,5 +77,37 @@ public sealed class CertificateLoginTests : IAsyncLifetime
 
         Assert.Contains(result.ErrorIds, id => id.StartsWith("AmbiguousParameterSet", StringComparison.Ordinal));
         Assert.Equal(0, _server.Connections);
+    }
+
+    [Fact]
+    public void ClientCertificate_with_UserName_logs_in_over_TLS_when_the_server_maps_the_certificate()
+    {
+        _server.TlsCertificate = TestCertificates.Current.Server;
+        // The server answers 232 only to a client that presented a certificate in the handshake, as a mapping server does.
+        _server.Override = async (line, stream) =>
+        {
+            if (!line.StartsWith("USER ", StringComparison.Ordinal)) return false;
+            await stream.WriteAsync(Encoding.ASCII.GetBytes(_server.ClientCertificateSeen != null
+                ? "232 User logged in, authorized by security data exchange\r\n" : "331 password please\r\n"));
+            return true;
+        };
+        using var key = System.Security.Cryptography.RSA.Create(2048);
+        var request = new System.Security.Cryptography.X509Certificates.CertificateRequest("CN=alice", key,
+            System.Security.Cryptography.HashAlgorithmName.SHA256, System.Security.Cryptography.RSASignaturePadding.Pkcs1);
+        request.CertificateExtensions.Add(new System.Security.Cryptography.X509Certificates.X509EnhancedKeyUsageExtension(
+            new System.Security.Cryptography.OidCollection { new("1.3.6.1.5.5.7.3.2") }, false));   // TLS client authentication
+        using var made = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
+        using var certificate = System.Security.Cryptography.X509Certificates.X509CertificateLoader.LoadPkcs12(
+            made.Export(System.Security.Cryptography.X509Certificates.X509ContentType.Pfx), null);
+        using var ps = new HostedPowerShell();
+
+        var result = ps.Run("Connect-SecureFtp -ComputerName $hostName -Port $port -Mechanism Tls -CertificateThumbprint $pin -ClientCertificate $certificate -UserName alice -DataProtection Clear -TimeoutSec 10",
+            ("hostName", _server.Host), ("port", _server.Port), ("pin", TestCertificates.Current.ServerSha256), ("certificate", certificate)).ThrowOnError();
+
+        Assert.Equal(certificate.GetCertHashString(), _server.ClientCertificateSeen);
+        var session = Assert.Single(result.Output);
+        Assert.Equal("alice", session.Properties["UserName"].Value);
+        Assert.Equal("TLS", session.Properties["Mechanism"].Value);
+        Assert.DoesNotContain(_server.Commands, c => c.StartsWith("PASS", StringComparison.OrdinalIgnoreCase));
     }
 }

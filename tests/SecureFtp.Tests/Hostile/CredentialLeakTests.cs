@@ -153,4 +153,30 @@ public sealed class CredentialLeakTests : IAsyncLifetime
         Assert.DoesNotContain("correct-horse-battery", error.ToString());
         Assert.All(result.Verbose.Concat(result.Warnings), v => Assert.DoesNotContain("correct-horse-battery", v));
     }
+
+    [Fact]
+    public async Task A_password_echoed_by_the_server_reaches_no_trace_verbose_or_exception_message()
+    {
+        _server.Override = async (line, stream) =>
+        {
+            if (!line.StartsWith("PASS ", StringComparison.Ordinal)) return false;
+            await stream.WriteAsync(Encoding.UTF8.GetBytes($"530-You sent {line[5..]}\r\n530 and {line[5..]} is wrong\r\n"));
+            return true;
+        };
+        var shown = new List<string>();
+        var e = await Assert.ThrowsAsync<FtpException>(() => FtpClient.ConnectAsync(new FtpClientOptions
+        {
+            Host = _server.Host, Port = _server.Port, Credential = new NetworkCredential("user", "correct-horse-battery"),
+            Mechanisms = new List<FtpMechanism> { FtpMechanism.None },
+            Trace = (_, line) => { lock (shown) shown.Add(line); },
+            Verbose = m => { lock (shown) shown.Add(m); },
+            Warning = m => { lock (shown) shown.Add(m); },
+        }));
+
+        Assert.Equal("LoginRefused", e.ErrorId);
+        Assert.Contains(shown, l => l.StartsWith("PASS", StringComparison.Ordinal));   // the trace saw the exchange...
+        Assert.Contains(shown, l => l.Contains("You sent ****", StringComparison.Ordinal));
+        Assert.All(shown, l => Assert.DoesNotContain("correct-horse-battery", l));      // ...and not the password
+        Assert.DoesNotContain("correct-horse-battery", e.Message);
+    }
 }

@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
 using System.Net;
+using System.Net.Security;
 using System.Net.Sockets;
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
 
 namespace SecureFtp.Tests.Hostile;
@@ -40,6 +42,13 @@ internal sealed class HostileFtpServer : IAsyncDisposable
     /// <summary>Every command received, in order.</summary>
     public ConcurrentQueue<string> Commands { get; } = new();
 
+    /// <summary>Answer AUTH TLS with this certificate and ask for the client's (none of the server's replies are
+    /// otherwise different: data connections stay in the clear, PROT C only).</summary>
+    public X509Certificate2? TlsCertificate { get; set; }
+
+    /// <summary>The SHA-1 hash of the certificate the client presented in the last TLS handshake, if any.</summary>
+    public string? ClientCertificateSeen { get; private set; }
+
     /// <summary>Control connections accepted so far.</summary>
     public int Connections => _connections;
     private int _connections;
@@ -68,8 +77,10 @@ internal sealed class HostileFtpServer : IAsyncDisposable
     {
         using var _ = socket;
         Interlocked.Increment(ref _connections);
-        using var stream = new NetworkStream(socket, ownsSocket: false);
-        using var reader = new StreamReader(stream, new UTF8Encoding(false));
+        using var plain = new NetworkStream(socket, ownsSocket: false);
+        Stream stream = plain;
+        var reader = new StreamReader(stream, new UTF8Encoding(false));
+        SslStream? tls = null;
         TcpListener? data = null;
         string cwd = "/";
         async Task Reply(string text) => await stream.WriteAsync(Encoding.UTF8.GetBytes(text + "\r\n"), _stop.Token);
@@ -86,6 +97,21 @@ internal sealed class HostileFtpServer : IAsyncDisposable
                 string arg = space < 0 ? "" : line[(space + 1)..];
                 switch (verb)
                 {
+                    case "AUTH" when TlsCertificate != null && arg.Equals("TLS", StringComparison.OrdinalIgnoreCase):
+                        await Reply("234 go ahead");
+                        tls = new SslStream(plain, leaveInnerStreamOpen: true);
+                        await tls.AuthenticateAsServerAsync(new SslServerAuthenticationOptions
+                        {
+                            ServerCertificate = TlsCertificate,
+                            ClientCertificateRequired = true,
+                            // This server is not checking trust, only recording what the client presented.
+                            RemoteCertificateValidationCallback = (_, certificate, _, _) => { ClientCertificateSeen = certificate?.GetCertHashString(); return true; },
+                        }, _stop.Token);
+                        stream = tls;
+                        reader = new StreamReader(tls, new UTF8Encoding(false));
+                        break;
+                    case "PBSZ": await Reply("200 PBSZ=0"); break;
+                    case "PROT": await Reply(arg == "C" ? "200 ok" : "536 only PROT C here"); break;
                     case "USER": await Reply("331 password please"); break;
                     case "PASS": await Reply("230 logged in"); break;
                     case "SYST": await Reply("215 UNIX Type: L8"); break;
@@ -127,7 +153,11 @@ internal sealed class HostileFtpServer : IAsyncDisposable
             }
         }
         catch (Exception) { /* the client went away, or the test ended */ }
-        finally { data?.Stop(); }
+        finally
+        {
+            data?.Stop();
+            tls?.Dispose();
+        }
     }
 
     private async Task SendDataAsync(TcpListener data, byte[] bytes, Func<string, Task> reply, Stream control)
