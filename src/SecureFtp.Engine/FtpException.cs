@@ -33,8 +33,12 @@ namespace SecureFtp
         /// <summary>A stable identifier, used as the PowerShell error id (e.g. "CertificateRejected").</summary>
         public string ErrorId { get; }
 
+        /// <remarks>The message is made safe to show: most messages quote a server's reply, a path or a name from the
+        /// server, and a hostile server can put terminal escape sequences there (retitle the window, hide text, fake a
+        /// prompt). Control characters become visible symbols (<see cref="Listing.TerminalText"/>); line breaks stay.
+        /// <see cref="Reply"/> keeps the reply exactly as it came.</remarks>
         public FtpException(FtpErrorKind kind, string errorId, string message, FtpReply? reply = null, Exception? inner = null)
-            : base(message, inner)
+            : base(Displayable(message), inner)
         {
             Kind = kind;
             ErrorId = errorId;
@@ -74,6 +78,16 @@ namespace SecureFtp
                 _ => "UnexpectedReply",
             };
             return new FtpException(kind, id, $"{what} failed: the server replied {reply.Code} {reply.Message}", reply);
+        }
+
+        /// <summary>Text for a terminal: each line through <see cref="Listing.TerminalText.Sanitize"/>, the line breaks kept.</summary>
+        public static string Displayable(string? text)
+        {
+            if (string.IsNullOrEmpty(text)) return text ?? "";
+            if (text!.IndexOf('\n') < 0) return Listing.TerminalText.Sanitize(text);
+            var lines = text.Replace("\r\n", "\n").Split('\n');
+            for (int i = 0; i < lines.Length; i++) lines[i] = Listing.TerminalText.Sanitize(lines[i]);
+            return string.Join("\n", lines);
         }
 
         private static bool LooksLikePermission(string message)

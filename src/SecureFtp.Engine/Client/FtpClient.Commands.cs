@@ -17,9 +17,8 @@ namespace SecureFtp
         private Task<FtpReply> ExecuteCoreAsync(string command, CancellationToken ct) => Exclusive(async () =>
         {
             var reply = await Control.ExecuteAsync(command, ct).ConfigureAwait(false);
-            // A 1xx is followed by the real answer (e.g. a SITE command that takes a while).
-            while (reply.IsPreliminary) reply = await Control.ReadReplyAsync(ct).ConfigureAwait(false);
-            return reply;
+            // A 1xx is followed by the real answer (e.g. a SITE command that takes a while), but not forever.
+            return await Control.ReadFinalReplyAsync(reply, command, ct).ConfigureAwait(false);
         }, ct);
 
         private Task SimpleAsync(string verb, string? argument, CancellationToken ct) => Exclusive(async () =>

@@ -18,7 +18,13 @@ namespace SecureFtp
         {
             if (string.IsNullOrWhiteSpace(options.Host))
                 throw new ArgumentException("A host name or address is required.", nameof(options));
+            CheckLimits(options);
+            // Before any connection is opened: a credential FTP cannot carry is refused with nothing sent.
+            FtpCommand.CheckCredential(options.Credential?.UserName ?? options.UserName, "user name", options.Encoding);
+            FtpCommand.CheckCredential(options.Credential?.Password, "password", options.Encoding);
+            FtpCommand.CheckCredential(options.Credential?.Domain, "account", options.Encoding);
             var client = new FtpClient(options.Clone());
+            client.HideSecretsInMessages();
             try
             {
                 await client.OpenAndNegotiateAsync(greetingExpected: true, ct).ConfigureAwait(false);
@@ -29,6 +35,18 @@ namespace SecureFtp
                 client.Dispose();
                 throw;
             }
+        }
+
+        private static void CheckLimits(FtpClientOptions options)
+        {
+            if (options.MaxPreliminaryReplies < 0)
+                throw new ArgumentOutOfRangeException(nameof(options), "MaxPreliminaryReplies cannot be negative.");
+            if (options.MaxReplyLines < 1)
+                throw new ArgumentOutOfRangeException(nameof(options), "MaxReplyLines must be at least 1.");
+            if (options.MaxReplyBytes < FtpReplyReader.MaxLineBytes)
+                throw new ArgumentOutOfRangeException(nameof(options), $"MaxReplyBytes must be at least {FtpReplyReader.MaxLineBytes} (one reply line).");
+            if (options.ReadTimeout <= TimeSpan.Zero)
+                throw new ArgumentOutOfRangeException(nameof(options), "ReadTimeout must be positive.");
         }
 
         private SecurityNegotiationContext NewContext() => new SecurityNegotiationContext(Options)
@@ -47,6 +65,9 @@ namespace SecureFtp
             {
                 _control = await FtpControlConnection.OpenAsync(Options.Host, Port, Options.ConnectTimeout, Options.Encoding, ct).ConfigureAwait(false);
                 _control.Timeout = Options.ReadTimeout;
+                _control.MaxPreliminaryReplies = Options.MaxPreliminaryReplies;
+                _control.MaxReplyLines = Options.MaxReplyLines;
+                _control.MaxReplyBytes = Options.MaxReplyBytes;
                 _control.Trace = Options.Trace;
                 // DIGT (the SafeTP paper, s.5.10) compares the whole cleartext conversation, greeting included.
                 _transcript = ControlTranscript.AttachTo(_control);
@@ -148,11 +169,20 @@ namespace SecureFtp
         private async Task LoginAsync(CancellationToken ct)
         {
             var cred = Options.Credential;
-            string user = string.IsNullOrEmpty(cred?.UserName) ? "anonymous" : cred!.UserName;
+            // -UserName alone: a login the server grants from the client certificate (232), never with a password.
+            bool certificateLogin = cred == null && !string.IsNullOrEmpty(Options.UserName);
+            string user = certificateLogin ? Options.UserName! : string.IsNullOrEmpty(cred?.UserName) ? "anonymous" : cred!.UserName;
             string pass = cred == null || string.IsNullOrEmpty(cred.UserName) ? "anonymous@" : cred.Password ?? "";
             var reply = await Control.ExecuteAsync("USER " + FtpCommand.CheckArgument(user, "user name"), ct).ConfigureAwait(false);
             if (reply.Code == 331)
+            {
+                if (certificateLogin)
+                    throw new FtpException(FtpErrorKind.Authentication, "PasswordRequired",
+                        $"{Options.Host} asks for a password for '{user}' ({reply.Code} {reply.Message}): it did not log the user in from the " +
+                        (Options.ClientCertificate != null ? "client certificate" : "security exchange (no -ClientCertificate was given)") +
+                        ". No password was sent. Use -Credential to log in with one.", reply);
                 reply = await Control.ExecuteAsync("PASS " + FtpCommand.CheckArgument(pass, "password"), ct).ConfigureAwait(false);
+            }
             if (reply.Code == 332)
             {
                 string? account = cred?.Domain;
@@ -160,14 +190,39 @@ namespace SecureFtp
                     throw new FtpException(FtpErrorKind.Authentication, "AccountRequired", $"{Options.Host} asks for an account (ACCT) after login; give it as the credential's domain.", reply);
                 reply = await Control.ExecuteAsync("ACCT " + FtpCommand.CheckArgument(account!, "account"), ct).ConfigureAwait(false);
             }
-            if (reply.Code != 230 && reply.Code != 202)
+            // 232 (RFC 2228 s.4, RFC 4217 s.12.2): logged in, authorized by the security exchange (the client
+            // certificate), with no password asked for.
+            if (reply.Code != 230 && reply.Code != 202 && reply.Code != 232)
             {
                 var kind = reply.Code is 530 or 331 or 332 ? FtpErrorKind.Authentication : reply.Code is 534 or 533 or 550 ? FtpErrorKind.Policy : FtpErrorKind.Authentication;
                 string hint = reply.Code is 530 or 534 or 550 && Security.Mechanism == "None" ? " The server may require a secure connection." : "";
                 throw new FtpException(kind, kind == FtpErrorKind.Authentication ? "LoginRefused" : "SecurityPolicyNotMet",
-                    $"Login to {Options.Host} as '{user}' was refused: {reply.Code} {reply.Message}{hint}", reply);
+                    $"Login to {Options.Host} as '{user}' was refused: {reply.Code} {WithoutSecrets(reply.Message, cred)}{hint}", reply);
             }
+            if (reply.Code == 232)
+                Options.Verbose?.Invoke($"{Options.Host} logged '{user}' in from the security exchange (232, RFC 4217 s.12.2); no password was sent.");
             UserName = user;
+        }
+
+        /// <summary>Whatever a server puts in its replies (some echo what they were sent), the password and account
+        /// never reach the verbose, warning or trace (debug) streams either.</summary>
+        private void HideSecretsInMessages()
+        {
+            var o = Options;
+            if (o.Credential == null) return;
+            if (o.Verbose is { } verbose) o.Verbose = m => verbose(WithoutSecrets(m, o.Credential));
+            if (o.Warning is { } warning) o.Warning = m => warning(WithoutSecrets(m, o.Credential));
+            if (o.Trace is { } trace) o.Trace = (sent, line) => trace(sent, WithoutSecrets(line, o.Credential));
+        }
+
+        /// <summary>A server's refusal may quote what it was sent (some echo the password back): the credential's
+        /// password and account never reach an error message, whatever the server put in its reply.</summary>
+        private static string WithoutSecrets(string text, NetworkCredential? cred)
+        {
+            foreach (var secret in new[] { cred?.Password, cred?.Domain })
+                if (!string.IsNullOrEmpty(secret) && secret!.Length >= 3)
+                    text = text.Replace(secret, "****");
+            return text;
         }
 
         private async Task ReadFeaturesAsync(CancellationToken ct)

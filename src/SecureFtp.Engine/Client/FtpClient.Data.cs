@@ -404,7 +404,7 @@ namespace SecureFtp
                 Control.Timeout = Options.DataTimeout > saved ? Options.DataTimeout : saved;
                 try
                 {
-                    var reply = await Control.ReadReplyAsync(ct).ConfigureAwait(false);
+                    var reply = await Control.ReadFinalReplyAsync(await Control.ReadReplyAsync(ct).ConfigureAwait(false), transfer.Command, ct).ConfigureAwait(false);
                     if (reply.Code is not (226 or 250))
                         throw FtpException.FromReply(transfer.Command, reply);
                 }

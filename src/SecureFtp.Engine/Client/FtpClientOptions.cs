@@ -56,8 +56,14 @@ namespace SecureFtp
         /// <summary>0 means the default: 990 for implicit TLS, 21 otherwise.</summary>
         public int Port { get; set; }
 
-        /// <summary>Null means anonymous.</summary>
+        /// <summary>Null means anonymous (unless <see cref="UserName"/> is set).</summary>
         public NetworkCredential? Credential { get; set; }
+
+        /// <summary>A user name to log in with and no password, when <see cref="Credential"/> is null: for servers that
+        /// log the user in from the client certificate (TLS <see cref="ClientCertificate"/>, or a KEA certificate) and
+        /// answer USER with 232 (RFC 2228 s.4; RFC 4217 s.12.2). If the server asks for a password instead (331), the
+        /// login fails (PasswordRequired) without sending PASS.</summary>
+        public string? UserName { get; set; }
 
         /// <summary>The mechanisms allowed, in order. Defaults to Auto. <see cref="MechanismNames"/>, when not empty,
         /// takes its place.</summary>
@@ -130,7 +136,22 @@ namespace SecureFtp
 
         // ---- behaviour ----
         public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(15);
+
+        /// <summary>How long one whole control reply may take, first byte to last line. A total, not a per-read limit:
+        /// a server dripping one byte every few seconds fails with SlowReply once this has passed.</summary>
         public TimeSpan ReadTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+        // ---- limits on what a server may send (a hostile or broken server must not hold or flood the client) ----
+        /// <summary>Preliminary (1xx) replies accepted before a command's final reply; more end the session with
+        /// TooManyPreliminaryReplies (a server answering 150 forever). Each one is awaited for at most <see cref="ReadTimeout"/>.</summary>
+        public int MaxPreliminaryReplies { get; set; } = Protocol.FtpControlConnection.DefaultMaxPreliminaryReplies;
+
+        /// <summary>Lines one reply may have; a multi-line reply ("211-") that does not end within them fails with ReplyTooLong.</summary>
+        public int MaxReplyLines { get; set; } = Protocol.FtpReplyReader.MaxLinesPerReply;
+
+        /// <summary>Bytes one reply may have (line ends included); the memory a reply can cost is bounded by it.</summary>
+        public int MaxReplyBytes { get; set; } = Protocol.FtpReplyReader.MaxReplyBytes;
+
         public TimeSpan DataTimeout { get; set; } = TimeSpan.FromSeconds(60);
 
         /// <summary>Send OPTS UTF8 ON when the server lists UTF8 in FEAT.</summary>

@@ -22,7 +22,22 @@ namespace SecureFtp.Protocol
         public string Host { get; }
         public int Port { get; }
         public Encoding Encoding { get; set; }
+
+        /// <summary>How long one whole reply may take to arrive, from the moment it is awaited to its last line: a
+        /// total, not a per-read limit, so a server that drips a byte every few seconds is not waited on forever.</summary>
         public TimeSpan Timeout { get; set; }
+
+        /// <summary>How many preliminary (1xx) replies may come before a command's final reply (see
+        /// <see cref="ReadFinalReplyAsync"/>); a server that answers 150 forever is given up on after that many.</summary>
+        public int MaxPreliminaryReplies { get; set; } = DefaultMaxPreliminaryReplies;
+
+        public const int DefaultMaxPreliminaryReplies = 10;
+
+        /// <summary>The most lines one reply may have (<see cref="FtpReplyReader.MaxLines"/>).</summary>
+        public int MaxReplyLines { get => _reader.MaxLines; set => _reader.MaxLines = value; }
+
+        /// <summary>The most bytes one reply may have (<see cref="FtpReplyReader.MaxBytes"/>).</summary>
+        public int MaxReplyBytes { get => _reader.MaxBytes; set => _reader.MaxBytes = value; }
 
         /// <summary>Receives every line sent and received, credentials already redacted. Direction: true = sent.</summary>
         public Action<bool, string>? Trace { get; set; }
@@ -88,7 +103,26 @@ namespace SecureFtp.Protocol
 
         public async Task<FtpReply> ReadReplyAsync(CancellationToken ct)
         {
-            var reply = await WithTimeout(c => _reader.ReadReplyAsync(c), "a reply", ct).ConfigureAwait(false);
+            FtpReply reply;
+            try
+            {
+                reply = await WithTimeout(c => _reader.ReadReplyAsync(c), "a reply", ct).ConfigureAwait(false);
+            }
+            catch (FtpException e) when (e.ErrorId == "ControlTimeout" && _reader.ReplyBytesReceived > 0)
+            {
+                // Part of a reply came, but not all of it in time: a server dripping bytes so that no single read
+                // times out. Said as such, so the user does not look for a silent server.
+                throw new FtpException(FtpErrorKind.Timeout, "SlowReply",
+                    $"{Host}:{Port} began a reply but had not finished it after {Timeout.TotalSeconds:0.#} s ({_reader.ReplyBytesReceived} bytes in {_reader.ReplyLinesReceived} complete lines so far): " +
+                    "a server that slow, or one dripping bytes to hold the session open, is given up on. The connection is closed.", inner: e);
+            }
+            catch (FtpException e) when (e.Kind == FtpErrorKind.Protocol)
+            {
+                // Malformed, endless or oversized replies leave the conversation out of step: nothing read after
+                // them could be trusted to answer the next command, so the connection ends here.
+                try { _socket.Dispose(); } catch { }
+                throw;
+            }
             if (Protection != null)
             {
                 if (reply.IsProtected)
@@ -99,6 +133,24 @@ namespace SecureFtp.Protocol
             }
             Trace?.Invoke(false, reply.ToString());
             Transcript?.Invoke(string.Empty, reply);
+            return reply;
+        }
+
+        /// <summary>Reads on from <paramref name="reply"/> past preliminary (1xx) replies to the command's final one,
+        /// at most <see cref="MaxPreliminaryReplies"/> of them, each bounded by <see cref="Timeout"/>.</summary>
+        public async Task<FtpReply> ReadFinalReplyAsync(FtpReply reply, string command, CancellationToken ct)
+        {
+            int preliminaries = 0;
+            while (reply.IsPreliminary)
+            {
+                if (++preliminaries > MaxPreliminaryReplies)
+                {
+                    try { _socket.Dispose(); } catch { }
+                    throw new FtpException(FtpErrorKind.Protocol, "TooManyPreliminaryReplies",
+                        $"{Host}:{Port} answered {FtpCommand.Verb(command)} with more than {MaxPreliminaryReplies} preliminary (1xx) replies and no final one (the last: {reply.Code} {reply.Message}). The connection is closed.", reply);
+                }
+                reply = await ReadReplyAsync(ct).ConfigureAwait(false);
+            }
             return reply;
         }
 

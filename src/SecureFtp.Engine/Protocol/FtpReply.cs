@@ -28,6 +28,10 @@ namespace SecureFtp
         /// <summary>The whole text, lines joined with newlines.</summary>
         public string Message => string.Join("\n", Lines);
 
+        /// <summary><see cref="Message"/> made safe to show on a terminal: control characters (escape sequences a hostile
+        /// server may send) become visible symbols. For display only; <see cref="Message"/> keeps the raw text.</summary>
+        public string DisplayMessage => FtpException.Displayable(Message);
+
         /// <summary>The last line of text; the part RFC 959 says a client acts on.</summary>
         public string LastLine => Lines[Lines.Count - 1];
 

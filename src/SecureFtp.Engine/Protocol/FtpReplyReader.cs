@@ -8,12 +8,31 @@ using System.Threading.Tasks;
 namespace SecureFtp.Protocol
 {
     /// <summary>A strict, bounded RFC 959 reply parser. A hostile or broken server cannot make it allocate
-    /// without limit: lines and replies are capped, and anything that is not a reply is an error.</summary>
+    /// without limit: lines and replies are capped, and anything that is not a reply is an error. (Time is bounded
+    /// by the caller: <see cref="FtpControlConnection.ReadReplyAsync"/> gives one whole reply one timeout.)</summary>
     public sealed class FtpReplyReader
     {
         public const int MaxLineBytes = 8192;
+        /// <summary>The default for <see cref="MaxLines"/>.</summary>
         public const int MaxLinesPerReply = 20000;
+        /// <summary>The default for <see cref="MaxBytes"/>.</summary>
         public const int MaxReplyBytes = 1 << 20;
+
+        /// <summary>The most lines one multi-line reply may have (a "211-" that never ends is refused here).</summary>
+        public int MaxLines { get; set; } = MaxLinesPerReply;
+
+        /// <summary>The most bytes one reply may have, line ends included.</summary>
+        public int MaxBytes { get; set; } = MaxReplyBytes;
+
+        private long _replyBytes;
+        private int _replyLines;
+
+        /// <summary>How much of the reply being read has arrived so far (complete lines plus anything buffered):
+        /// tells a server that said nothing from one that is dripping a reply slowly.</summary>
+        public long ReplyBytesReceived => _replyBytes + BufferedBytes;
+
+        /// <summary>Complete lines of the reply being read that have arrived so far.</summary>
+        public int ReplyLinesReceived => _replyLines;
 
         private Stream _stream;
         private readonly byte[] _buffer = new byte[16384];
@@ -53,6 +72,8 @@ namespace SecureFtp.Protocol
                         throw new FtpException(FtpErrorKind.Protocol, "ReplyLineTooLong", $"The server sent a reply line longer than {MaxLineBytes} bytes.");
                     if (len > 0 && _buffer[nl - 1] == '\r') len--;
                     var line = _encoding.GetString(_buffer, _start, len);
+                    _replyBytes += nl + 1 - _start;
+                    _replyLines++;
                     _start = nl + 1;
                     return line;
                 }
@@ -79,6 +100,8 @@ namespace SecureFtp.Protocol
         /// <summary>Reads one complete reply, single- or multi-line.</summary>
         public async Task<FtpReply> ReadReplyAsync(CancellationToken ct)
         {
+            _replyBytes = 0;
+            _replyLines = 0;
             var first = await ReadLineAsync(ct).ConfigureAwait(false)
                 ?? throw new FtpException(FtpErrorKind.Connection, "ConnectionClosed", "The server closed the control connection.");
             if (!TryParseCode(first, out int code, out char sep))
@@ -86,14 +109,14 @@ namespace SecureFtp.Protocol
             var lines = new List<string> { first.Length > 4 ? first.Substring(4) : string.Empty };
             if (sep != '-') return new FtpReply(code, lines);
 
-            int total = first.Length;
             while (true)
             {
                 var line = await ReadLineAsync(ct).ConfigureAwait(false)
                     ?? throw new FtpException(FtpErrorKind.Connection, "ConnectionClosed", $"The server closed the control connection inside a multi-line {code} reply.");
-                total += line.Length;
-                if (lines.Count >= MaxLinesPerReply || total > MaxReplyBytes)
-                    throw new FtpException(FtpErrorKind.Protocol, "ReplyTooLong", $"The server's {code} reply exceeds {MaxLinesPerReply} lines or {MaxReplyBytes} bytes.");
+                // Checked line by line, so an endless "211-" costs at most these limits in memory, never more.
+                if (_replyLines > MaxLines || _replyBytes > MaxBytes)
+                    throw new FtpException(FtpErrorKind.Protocol, "ReplyTooLong",
+                        $"The server's multi-line {code} reply did not end within {MaxLines} lines or {MaxBytes} bytes ({_replyLines} lines, {_replyBytes} bytes received): an endless or oversized reply was refused.");
                 // RFC 959: the reply ends at a line starting with the same code followed by a space.
                 bool coded = TryParseCode(line, out int c2, out char s2) && c2 == code;
                 if (coded && s2 == ' ')

@@ -7,7 +7,7 @@ using SecureFtp.Security;
 namespace SecureFtp.PowerShell.Commands
 {
     /// <summary>Connect-SecureFtp: opens a session (security per the policy, login, data protection) and makes it current.</summary>
-    [Cmdlet(VerbsCommunications.Connect, "SecureFtp")]
+    [Cmdlet(VerbsCommunications.Connect, "SecureFtp", DefaultParameterSetName = "Credential")]
     [OutputType(typeof(FtpSession))]
     public sealed class ConnectSecureFtpCommand : SecureFtpCmdlet
     {
@@ -21,9 +21,15 @@ namespace SecureFtp.PowerShell.Commands
         [ValidateRange(1, 65535)]
         public int Port { get; set; }
 
-        [Parameter(Position = 1)]
+        [Parameter(Position = 1, ParameterSetName = "Credential")]
         [Credential]
         public PSCredential? Credential { get; set; }
+
+        /// <summary>A user name and no password: for servers that log the user in from the client certificate
+        /// (-ClientCertificate, or a KEA certificate) and answer USER with 232 (RFC 4217 s.12.2).</summary>
+        [Parameter(Mandatory = true, ParameterSetName = "UserName")]
+        [ValidateNotNullOrEmpty]
+        public string? UserName { get; set; }
 
         /// <summary>The mechanisms allowed, in order, by any name the client's mechanism registry knows (Tls or TLS,
         /// KeaSkipjack or KEA-SKIPJACK), or a policy word: Auto, ImplicitTls, None.</summary>
@@ -96,13 +102,29 @@ namespace SecureFtp.PowerShell.Commands
             }
         }
 
+        /// <summary>The credential for the engine, its password whole: NetworkCredential reads a SecureString up to the
+        /// first NUL, which would cut a password short silently instead of letting the engine refuse it.</summary>
+        private static System.Net.NetworkCredential? NetworkCredentialOf(PSCredential? credential)
+        {
+            if (credential == null) return null;
+            var network = credential.GetNetworkCredential();
+            if (credential.Password is { Length: > 0 } secure)
+            {
+                IntPtr plain = System.Runtime.InteropServices.Marshal.SecureStringToGlobalAllocUnicode(secure);
+                try { network.Password = System.Runtime.InteropServices.Marshal.PtrToStringUni(plain, secure.Length); }
+                finally { System.Runtime.InteropServices.Marshal.ZeroFreeGlobalAllocUnicode(plain); }
+            }
+            return network;
+        }
+
         private FtpClientOptions BuildOptions(EngineMessageSink sink)
         {
             var options = new FtpClientOptions
             {
                 Host = ComputerName,
                 Port = Port,
-                Credential = Credential?.GetNetworkCredential(),
+                Credential = NetworkCredentialOf(Credential),
+                UserName = UserName,
                 MechanismNames = Mechanism.ToList(),
                 DataProtection = DataProtection,
                 FallbackPolicy = FallbackPolicy,

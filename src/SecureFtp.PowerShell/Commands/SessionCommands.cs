@@ -52,7 +52,7 @@ namespace SecureFtp.PowerShell.Commands
             foreach (var command in Command)
             {
                 try { WriteObject(RunOn(session, (c, ct) => c.ExecuteAsync(command, ct))); }
-                catch (Exception e) when (ErrorRecords.IsReportable(e)) { WriteFailure(e, command); }
+                catch (Exception e) when (ErrorRecords.IsReportable(e)) { WriteFailure(e, Protocol.FtpCommand.Describe(command)); }
             }
         }
     }

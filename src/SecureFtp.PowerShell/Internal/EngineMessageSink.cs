@@ -14,9 +14,11 @@ namespace SecureFtp.PowerShell
             set => _target = value;
         }
 
-        public void Warning(string message) => _target?.Post(c => c.WriteWarning(message));
-        public void Verbose(string message) => _target?.Post(c => c.WriteVerbose(message));
-        public void Trace(bool sent, string line) => _target?.Post(c => c.WriteDebug((sent ? "> " : "< ") + line));
+        // Engine messages quote server replies, names and listing lines: shown without the terminal escape sequences
+        // a hostile server may have put in them.
+        public void Warning(string message) => _target?.Post(c => c.WriteWarning(FtpException.Displayable(message)));
+        public void Verbose(string message) => _target?.Post(c => c.WriteVerbose(FtpException.Displayable(message)));
+        public void Trace(bool sent, string line) => _target?.Post(c => c.WriteDebug((sent ? "> " : "< ") + FtpException.Displayable(line)));
 
         /// <summary>Asks the user (ShouldContinue) whether to trust a server key seen for the first time.
         /// With no cmdlet to ask, the key is not trusted.</summary>

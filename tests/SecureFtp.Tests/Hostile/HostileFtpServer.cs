@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
 using System.Net;
+using System.Net.Security;
 using System.Net.Sockets;
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
 
 namespace SecureFtp.Tests.Hostile;
@@ -40,6 +42,26 @@ internal sealed class HostileFtpServer : IAsyncDisposable
     /// <summary>Every command received, in order.</summary>
     public ConcurrentQueue<string> Commands { get; } = new();
 
+    /// <summary>Answer AUTH TLS with this certificate and ask for the client's (none of the server's replies are
+    /// otherwise different: data connections stay in the clear, PROT C only).</summary>
+    public X509Certificate2? TlsCertificate { get; set; }
+
+    /// <summary>The SHA-1 hash of the certificate the client presented in the last TLS handshake, if any.</summary>
+    public string? ClientCertificateSeen { get; private set; }
+
+    /// <summary>Control connections accepted so far.</summary>
+    public int Connections => _connections;
+    private int _connections;
+
+    /// <summary>Cancelled when the server is disposed: scripted endless replies stop on it.</summary>
+    public CancellationToken Stopping => _stop.Token;
+
+    /// <summary>Replaces the "220" greeting (a greeting that drips, or never ends).</summary>
+    public Func<Stream, Task>? Greeting { get; set; }
+
+    /// <summary>Replaces the "226" that ends a LIST/NLST/RETR once its data was sent (e.g. 150 forever).</summary>
+    public Func<Stream, Task>? TransferCompletion { get; set; }
+
     private async Task AcceptAsync()
     {
         while (!_stop.IsCancellationRequested)
@@ -54,14 +76,18 @@ internal sealed class HostileFtpServer : IAsyncDisposable
     private async Task ServeAsync(Socket socket)
     {
         using var _ = socket;
-        using var stream = new NetworkStream(socket, ownsSocket: false);
-        using var reader = new StreamReader(stream, new UTF8Encoding(false));
+        Interlocked.Increment(ref _connections);
+        using var plain = new NetworkStream(socket, ownsSocket: false);
+        Stream stream = plain;
+        var reader = new StreamReader(stream, new UTF8Encoding(false));
+        SslStream? tls = null;
         TcpListener? data = null;
         string cwd = "/";
         async Task Reply(string text) => await stream.WriteAsync(Encoding.UTF8.GetBytes(text + "\r\n"), _stop.Token);
         try
         {
-            await Reply("220 hostile test server");
+            if (Greeting != null) await Greeting(stream);
+            else await Reply("220 hostile test server");
             while (await reader.ReadLineAsync(_stop.Token) is { } line)
             {
                 Commands.Enqueue(line);
@@ -71,6 +97,21 @@ internal sealed class HostileFtpServer : IAsyncDisposable
                 string arg = space < 0 ? "" : line[(space + 1)..];
                 switch (verb)
                 {
+                    case "AUTH" when TlsCertificate != null && arg.Equals("TLS", StringComparison.OrdinalIgnoreCase):
+                        await Reply("234 go ahead");
+                        tls = new SslStream(plain, leaveInnerStreamOpen: true);
+                        await tls.AuthenticateAsServerAsync(new SslServerAuthenticationOptions
+                        {
+                            ServerCertificate = TlsCertificate,
+                            ClientCertificateRequired = true,
+                            // This server is not checking trust, only recording what the client presented.
+                            RemoteCertificateValidationCallback = (_, certificate, _, _) => { ClientCertificateSeen = certificate?.GetCertHashString(); return true; },
+                        }, _stop.Token);
+                        stream = tls;
+                        reader = new StreamReader(tls, new UTF8Encoding(false));
+                        break;
+                    case "PBSZ": await Reply("200 PBSZ=0"); break;
+                    case "PROT": await Reply(arg == "C" ? "200 ok" : "536 only PROT C here"); break;
                     case "USER": await Reply("331 password please"); break;
                     case "PASS": await Reply("230 logged in"); break;
                     case "SYST": await Reply("215 UNIX Type: L8"); break;
@@ -97,14 +138,14 @@ internal sealed class HostileFtpServer : IAsyncDisposable
                         string dir = arg.Length == 0 || arg.StartsWith('-') ? cwd : arg;
                         string? listing = Listing(dir);
                         if (listing == null || data == null) { await Reply("550 no such directory"); break; }
-                        await SendDataAsync(data, Encoding.UTF8.GetBytes(listing), Reply);
+                        await SendDataAsync(data, Encoding.UTF8.GetBytes(listing), Reply, stream);
                         data = null;
                         break;
                     }
                     case "MLST": await Reply("550 not here"); break;
                     case "RETR":
                         if (data == null) { await Reply("425 use PASV first"); break; }
-                        await SendDataAsync(data, FileContent(arg), Reply);
+                        await SendDataAsync(data, FileContent(arg), Reply, stream);
                         data = null;
                         break;
                     default: await Reply("502 not implemented"); break;
@@ -112,10 +153,14 @@ internal sealed class HostileFtpServer : IAsyncDisposable
             }
         }
         catch (Exception) { /* the client went away, or the test ended */ }
-        finally { data?.Stop(); }
+        finally
+        {
+            data?.Stop();
+            tls?.Dispose();
+        }
     }
 
-    private async Task SendDataAsync(TcpListener data, byte[] bytes, Func<string, Task> reply)
+    private async Task SendDataAsync(TcpListener data, byte[] bytes, Func<string, Task> reply, Stream control)
     {
         await reply("150 here it comes");
         using (var client = await data.AcceptSocketAsync(_stop.Token))
@@ -124,7 +169,8 @@ internal sealed class HostileFtpServer : IAsyncDisposable
             client.Shutdown(SocketShutdown.Both);
         }
         data.Stop();
-        await reply("226 done");
+        if (TransferCompletion != null) await TransferCompletion(control);
+        else await reply("226 done");
     }
 
     public async ValueTask DisposeAsync()

@@ -69,6 +69,57 @@ public class ReplyReaderTests
     }
 
     [Fact]
+    public async Task EndlessMultiLineOfLongLinesIsBoundedByBytes()
+    {
+        var line = " " + new string('f', 8000) + "\r\n";
+        var sb = new StringBuilder("211-x\r\n");
+        for (int i = 0; i < FtpReplyReader.MaxReplyBytes / line.Length + 5; i++) sb.Append(line);
+        var e = await Assert.ThrowsAsync<FtpException>(() => Parse(sb.ToString()));
+        Assert.Equal("ReplyTooLong", e.ErrorId);
+        Assert.Equal(FtpErrorKind.Protocol, e.Kind);
+    }
+
+    [Fact]
+    public async Task LimitsAreSettableAndCountEachReplyOnItsOwn()
+    {
+        var text = "211-a\r\n b\r\n211 end\r\n211-a\r\n b\r\n c\r\n211 end\r\n";
+        var reader = new FtpReplyReader(new MemoryStream(Encoding.ASCII.GetBytes(text)), Encoding.ASCII) { MaxLines = 3 };
+        Assert.Equal(3, (await reader.ReadReplyAsync(default)).Lines.Count);   // three lines: within the limit
+        var e = await Assert.ThrowsAsync<FtpException>(() => reader.ReadReplyAsync(default));
+        Assert.Equal("ReplyTooLong", e.ErrorId);
+        Assert.Contains("3 lines", e.Message);
+    }
+
+    [Fact]
+    public void ReplyTextIsDisplayedWithoutControlCharacters()
+    {
+        var reply = new FtpReply(550, new[] { "\u001b[2Jgone", "\u009b31mred \u0007" });
+        Assert.Equal("\u241B[2Jgone\n\uFFFD31mred \u2407", reply.DisplayMessage);
+        Assert.Contains("\u001b", reply.Message);   // the raw text is kept
+        var e = FtpException.FromReply("DELE x", reply);
+        Assert.DoesNotContain('\u001b', e.Message);
+        Assert.Contains("\n", e.Message);             // lines stay lines
+    }
+
+    [Theory]
+    [InlineData("PASS hunter2\r\nDELE x", "command")]
+    [InlineData("hunter2\r\n", "password")]
+    [InlineData("hunter2\0", "account")]
+    public void ALineBreakInACredentialIsRefusedWithoutEchoingIt(string value, string what)
+    {
+        var e = Assert.Throws<FtpException>(() => FtpCommand.CheckArgument(value, what));
+        Assert.DoesNotContain("hunter2", e.Message);
+    }
+
+    [Fact]
+    public void ALineBreakInAPathIsShownEscaped()
+    {
+        var e = Assert.Throws<FtpException>(() => FtpCommand.CheckArgument("a\r\nDELE b", "path"));
+        Assert.Equal("InvalidArgument", e.ErrorId);
+        Assert.Contains("a\\r\\nDELE b", e.Message);
+    }
+
+    [Fact]
     public async Task BytesBufferedAfterAReplyBlockATransportSwitch()
     {
         // STARTTLS-style injection: "234 go" followed in the same packet by a forged reply.
