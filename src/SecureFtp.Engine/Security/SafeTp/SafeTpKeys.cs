@@ -302,6 +302,15 @@ namespace SecureFtp.Security.SafeTp
             _ => throw new FtpException(FtpErrorKind.Security, "ElGamalKeyLength", $"X-SafeTP1 client keys are ElGamal 768, 1024 or 2048 bits (seed 000 s.6.1), not {bits}."),
         };
 
+        /// <summary>True when 1 &lt; v &lt; p-1 and v^q = 1 (mod p) with q = (p-1)/2: v is in the subgroup of prime order q
+        /// (the quadratic residues), where g = 2 and every honest value of these safe-prime groups lives.</summary>
+        public static bool IsInPrimeOrderSubgroup(BigInteger v, BigInteger p)
+        {
+            var pMinusOne = p.Subtract(BigInteger.One);
+            if (v.CompareTo(BigInteger.One) <= 0 || v.CompareTo(pMinusOne) >= 0) return false;
+            return v.ModPow(pMinusOne.ShiftRight(1), p).Equals(BigInteger.One);
+        }
+
         public static bool IsKnownGroup(BigInteger p, BigInteger g)
             => g.Equals(BigInteger.Two) && (p.Equals(Group768) || p.Equals(Group1024) || p.Equals(Group2048));
     }
