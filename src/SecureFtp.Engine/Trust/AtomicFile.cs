@@ -67,10 +67,24 @@ namespace SecureFtp.Trust
         {
             if (!overwrite)
             {
+#if NET
+                // .NET's File.Move without overwrite checks for the target and then renames, which two writers can
+                // both pass. link(2) claims the name atomically (EEXIST when someone got there first), and the
+                // temporary name is then dropped. Where links are not supported (some file systems), File.Move.
+                if (!OperatingSystem.IsWindows())
+                {
+                    if (link(temp, path) == 0)
+                    {
+                        File.Delete(temp);
+                        return;
+                    }
+                    if (System.Runtime.InteropServices.Marshal.GetLastPInvokeError() == EEXIST)
+                        throw new FtpException(FtpErrorKind.AlreadyExists, "KeyFileExists", $"The key file {path} exists; use -Force to replace it.");
+                }
+#endif
                 try
                 {
-                    // Without overwrite, .NET moves with link(2) + unlink(2) on Unix: the final name is claimed
-                    // atomically, and EEXIST if someone got there first.
+                    // Windows: MoveFileEx without MOVEFILE_REPLACE_EXISTING fails atomically when the target exists.
                     File.Move(temp, path);
                     return;
                 }
@@ -86,6 +100,13 @@ namespace SecureFtp.Trust
             else File.Move(temp, path);
 #endif
         }
+
+#if NET
+        private const int EEXIST = 17; // the same on Linux and macOS
+
+        [System.Runtime.InteropServices.DllImport("libc", SetLastError = true)]
+        private static extern int link(string existing, string created);
+#endif
 
         /// <summary>Temporary files of this name that a crash left behind. Only ones older than a minute go: a younger
         /// one may belong to a writer still at work.</summary>
