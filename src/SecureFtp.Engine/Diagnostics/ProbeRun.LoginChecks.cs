@@ -74,7 +74,7 @@ namespace SecureFtp.Diagnostics
             {
                 if (!MayLogIn(session, connection))
                 {
-                    Note($"The server's certificate did not validate ({session.ValidationErrors}) and is not pinned: the password was not sent, so PROT P, CCC and TLS session reuse were not checked. Pin the certificate or allow an untrusted certificate to check them.");
+                    Note($"The server's certificate is not trusted ({session.ValidationErrors ?? "it validates, but the pins for this host name another certificate"}, and no pin names it): the password was not sent, so PROT P, CCC and TLS session reuse were not checked. Pin the certificate or allow an untrusted certificate to check them.");
                     await QuitAsync(connection, ct).ConfigureAwait(false);
                     connection.Dispose();
                     return null;
@@ -96,22 +96,17 @@ namespace SecureFtp.Diagnostics
             }
         }
 
-        /// <summary>The password goes only to a server that proved who it is (or that the user vouched for).</summary>
+        /// <summary>The password goes only to a server that proved who it is (or that the user vouched for). Pins,
+        /// typed or stored in the trust store, decide as they do for Connect-SecureFtp (<see cref="CertificatePins"/>):
+        /// they replace the CA check, so a pinned self-signed certificate is trusted and a CA-valid one that no pin
+        /// names is not.</summary>
         private bool MayLogIn(ProbeTlsSession session, FtpControlConnection connection)
         {
-            if (session.ValidationErrors == null || _options.AllowLoginWithUntrustedCertificate) return true;
+            if (_options.AllowLoginWithUntrustedCertificate) return true;
             var certificate = session.Certificate;
             if (certificate == null) return false;
-            var raw = certificate.RawData;
-            var spki = CertificateKeys.SubjectPublicKeyInfo(raw);
-            string Hex(byte[] hash) => BitConverter.ToString(hash).Replace("-", "");
-            string[] known;
-            using (var sha256 = SHA256.Create())
-            using (var sha1 = SHA1.Create())
-                known = new[] { Hex(sha256.ComputeHash(raw)), Hex(sha1.ComputeHash(raw)), Hex(sha256.ComputeHash(spki)) };
-            if (_options.PinnedFingerprints.Any(p => known.Contains(Regex.Replace(p, "[^0-9A-Fa-f]", "").ToUpperInvariant())))
-                return true;
-            return TrustVerifier.IsCertificatePinned(new FileTrustStore(_options.TrustStorePath), _options.Host, _options.Port, connection.RemoteEndPoint.Address, certificate);
+            var pins = CertificatePins.For(_options.PinnedFingerprints, new FileTrustStore(_options.TrustStorePath), _options.Host, _options.Port, connection.RemoteEndPoint.Address);
+            return pins.Decide(certificate, () => session.ValidationErrors).Accepted;
         }
 
         /// <summary>LIST on a passive data connection, in clear or with a fresh (never resumed) TLS session;

@@ -14,8 +14,10 @@ namespace SecureFtp.Trust
     /// time added (UTC, ISO 8601), public key (base64, or '-' when only the fingerprint is known), brand (rest of
     /// the line, may be empty).</para>
     /// <para>The folder is made readable only by its owner (0700) when the store creates it, and the file is
-    /// always 0600. Writes go to a temporary file that is renamed over the store, under an exclusive lock file,
-    /// so concurrent sessions and scheduled jobs neither lose each other's keys nor read half a file.
+    /// always 0600 (given at creation). A write takes an exclusive lock file, re-reads the store under it, applies
+    /// its change, writes a unique temporary file and renames it over the store (<see cref="AtomicFile"/>): concurrent
+    /// sessions and scheduled jobs never lose each other's keys, readers never see half a file, and a crash mid-write
+    /// leaves the previous store whole.
     /// On Windows the per-user default folder (%APPDATA%) already belongs to the user; no ACL is changed.</para></summary>
     public sealed class FileTrustStore : ITrustStore
     {
@@ -196,7 +198,10 @@ namespace SecureFtp.Trust
             return sb.ToString();
         }
 
-        /// <summary>Read-modify-write under the lock file; the new content replaces the old by a rename.</summary>
+        /// <summary>Read-modify-write under the lock file: concurrent writers (two sessions, a scheduled job, threads
+        /// of one process) are serialised by the lock, and each one re-reads the store after taking it, so the change
+        /// applies to what the previous writer left and no one's key is lost. The new content replaces the old by one
+        /// atomic rename (<see cref="AtomicFile"/>): a crash mid-write leaves the previous store intact.</summary>
         private void Update(Action<List<TrustedKey>> change)
         {
             EnsureFolder();
@@ -204,26 +209,14 @@ namespace SecureFtp.Trust
             {
                 var keys = ReadFile();
                 change(keys);
-                var temp = Path.Combine(Location, FileName + "." + Guid.NewGuid().ToString("N") + ".tmp");
                 try
                 {
-                    using (var stream = CreateOwnerOnly(temp))
-                    {
-                        var bytes = new UTF8Encoding(false).GetBytes(Format(keys));
-                        stream.Write(bytes, 0, bytes.Length);
-                        stream.Flush(true);
-                    }
-#if NET
-                    File.Move(temp, FilePath, overwrite: true);
-#else
-                    if (File.Exists(FilePath)) File.Replace(temp, FilePath, null);
-                    else File.Move(temp, FilePath);
-#endif
+                    AtomicFile.Write(FilePath, new UTF8Encoding(false).GetBytes(Format(keys)), ownerOnly: true);
+                    // A store written by an older version, or copied in by hand, may be wider: narrow it.
                     SetOwnerOnly(FilePath, isFolder: false);
                 }
                 catch (Exception e) when (e is IOException or UnauthorizedAccessException)
                 {
-                    try { File.Delete(temp); } catch (Exception) { /* the original error matters more */ }
                     throw new FtpException(FtpErrorKind.LocalIo, "TrustStoreUnwritable", $"The trust store {FilePath} could not be written: {e.Message}", inner: e);
                 }
             }
@@ -253,9 +246,7 @@ namespace SecureFtp.Trust
                 try
                 {
                     // FileShare.None is an exclusive lock across processes (flock on Unix, share mode on Windows).
-                    var stream = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
-                    SetOwnerOnly(path, isFolder: false);
-                    return stream;
+                    return OpenLockFile(path);
                 }
                 catch (IOException) when (DateTime.UtcNow < deadline)
                 {
@@ -268,17 +259,18 @@ namespace SecureFtp.Trust
             }
         }
 
-        private static FileStream CreateOwnerOnly(string path)
+        /// <summary>The lock file holds nothing, but is made 0600 at creation all the same, like everything in the folder.</summary>
+        private static FileStream OpenLockFile(string path)
         {
 #if NET
             if (!OperatingSystem.IsWindows())
                 return new FileStream(path, new FileStreamOptions
                 {
-                    Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None,
+                    Mode = FileMode.OpenOrCreate, Access = FileAccess.ReadWrite, Share = FileShare.None,
                     UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
                 });
 #endif
-            return new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None);
+            return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
         }
 
         /// <summary>0700 for a folder, 0600 for a file. On Windows (and netstandard2.0 hosts, i.e. Windows

@@ -45,11 +45,7 @@ namespace SecureFtp.Trust
         /// <summary>True when the store pins this certificate (by key or certificate hash) for the host or address.
         /// Does not ask, record or throw: for the TLS validation callback.</summary>
         public static bool IsCertificatePinned(ITrustStore store, string host, int port, IPAddress? peerAddress, X509Certificate2 certificate)
-        {
-            var spki = CertificateKeys.SubjectPublicKeyInfo(certificate.RawData);
-            var fingerprints = new[] { KeyFingerprint.Compute(spki), KeyFingerprint.Compute(certificate.RawData) };
-            return KnownAt(store, Names(host, peerAddress), port, TrustKeyTypes.Tls).Any(k => fingerprints.Contains(k.Fingerprint));
-        }
+            => CertificatePins.For(null, store, host, port, peerAddress).Match(certificate) != null;
 
         private static string Decide(ITrustStore store, string host, int port, IPAddress? peerAddress, string keyType,
             byte[] publicKey, string[] fingerprints, string? brand, TrustPolicy policy)

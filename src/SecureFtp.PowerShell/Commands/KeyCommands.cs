@@ -129,17 +129,17 @@ namespace SecureFtp.PowerShell.Commands
         private SecureFtpKeyInfo NewSafeTpClientKey(string path)
         {
             var key = Run(_ => System.Threading.Tasks.Task.Run(() => SafeTpKeys.GenerateClientKey(Bits > 0 ? Bits : 2048)));
-            SafeTpKeys.Save(key, path);
+            SafeTpKeys.Save(key, path, overwrite: Force);
             return new SecureFtpKeyInfo("SafeTpClient", path, null, key.Bits, null, null);
         }
 
         private SecureFtpKeyInfo NewSafeTpServerKey(string path)
         {
             string brand = Brand ?? Environment.MachineName;
-            var key = Run(_ => System.Threading.Tasks.Task.Run(() => SafeTpKeys.GenerateServerKey(brand, Bits > 0 ? Bits : 1024)));
+            var key = Run(_ => System.Threading.Tasks.Task.Run(() => SafeTpKeys.GenerateServerKey(brand, Bits > 0 ? Bits : SafeTpKeys.DefaultServerKeyBits)));
             string publicPath = PublicKeyPath != null ? LocalPath(PublicKeyPath) : path + ".pub";
-            SafeTpKeys.Save(key, path);
-            File.WriteAllText(publicPath, SafeTpKeys.ExportServerPublicKey(key));
+            SafeTpKeys.Save(key, path, overwrite: Force);
+            AtomicFile.Write(publicPath, Encoding.ASCII.GetBytes(SafeTpKeys.ExportServerPublicKey(key)), ownerOnly: false);
             return new SecureFtpKeyInfo("SafeTpServer", path, publicPath, key.Bits, key.Fingerprint, key.Brand);
         }
 
@@ -199,24 +199,9 @@ namespace SecureFtp.PowerShell.Commands
 #endif
         }
 
-        /// <summary>Private keys are created readable by the owner only (0600 on Unix) before anything is written.</summary>
-        private static void WriteOwnerOnly(string path, byte[] bytes)
-        {
-#if NET8_0_OR_GREATER
-            if (!OperatingSystem.IsWindows())
-            {
-                if (File.Exists(path)) File.Delete(path);
-                using var stream = new FileStream(path, new FileStreamOptions
-                {
-                    Mode = FileMode.CreateNew,
-                    Access = FileAccess.Write,
-                    UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
-                });
-                stream.Write(bytes, 0, bytes.Length);
-                return;
-            }
-#endif
-            File.WriteAllBytes(path, bytes);
-        }
+        /// <summary>Private keys are created readable by the owner only (0600 on Unix) before anything is written, under
+        /// a temporary name renamed over the final one (<see cref="AtomicFile"/>): no moment with a wider mode, no half
+        /// file, and the previous file stays until the new one is complete.</summary>
+        private void WriteOwnerOnly(string path, byte[] bytes) => AtomicFile.Write(path, bytes, ownerOnly: true, overwrite: Force);
     }
 }

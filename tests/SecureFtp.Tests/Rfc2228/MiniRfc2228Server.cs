@@ -26,6 +26,8 @@ internal sealed class MiniRfc2228Server : IAsyncDisposable
 
     public int Port => ((IPEndPoint)_listener.LocalEndpoint).Port;
     public byte[] Download { get; set; } = Array.Empty<byte>();
+    /// <summary>Wraps the raw download data connection (under the protection), for tests that alter blocks on the wire.</summary>
+    public Func<Stream, Stream>? WrapDownloadConnection { get; set; }
     public byte[]? Uploaded { get; private set; }
     public Exception? UploadError { get; private set; }
     public Rfc2228ServerNegotiation? Negotiation { get; private set; }
@@ -81,7 +83,7 @@ internal sealed class MiniRfc2228Server : IAsyncDisposable
                     {
                         await Send(rfc.FormatReply(150, "Opening data connection"));
                         using (var dataSocket = await data!.AcceptSocketAsync())
-                        using (var dataStream = rfc.OpenDataStream(new NetworkStream(dataSocket, ownsSocket: false)))
+                        using (var dataStream = rfc.OpenDataStream(WrapDownloadConnection?.Invoke(new NetworkStream(dataSocket, ownsSocket: false)) ?? new NetworkStream(dataSocket, ownsSocket: false)))
                             await dataStream.WriteAsync(Download);
                         await Send(rfc.FormatReply(226, "Transfer complete"));
                         break;

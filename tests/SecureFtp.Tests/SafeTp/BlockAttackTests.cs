@@ -34,10 +34,15 @@ public class BlockAttackTests
         {
             var altered = (byte[])token.Clone();
             altered[bit / 8] ^= (byte)(1 << (bit % 8));
-            AssertRejected(() => server.Decode(new(altered)), "ProtectedBlockModified");
+            // A fresh receiver each time: the first failed block ends what a session accepts (no second guess).
+            var (sender, receiver) = Session();
+            var fresh = sender.Encode(Bytes("RETR payroll.xls"));
+            fresh[bit / 8] ^= (byte)(1 << (bit % 8));
+            AssertRejected(() => receiver.Decode(new(fresh)), "ProtectedBlockModified");
+            AssertRejected(() => server.Decode(new(altered)), "ProtectedBlockModified", "SafeTpSessionEnded");
         }
-        // The untouched block still goes through: the failures above did not consume its sequence number.
-        Assert.Equal("RETR payroll.xls", Encoding.UTF8.GetString(server.Decode(new(token))));
+        // After a failed block the untouched one is refused too: the session has ended.
+        AssertRejected(() => server.Decode(new(token)), "SafeTpSessionEnded");
     }
 
     [Fact]
@@ -145,8 +150,17 @@ public class BlockAttackTests
         var receive = client.CreateDataTransform(DataProtectionLevel.Private, sending: false);
         receive.Decode(new(b0));
         AssertRejected(() => receive.Decode(new(b0)), "DataBlockReplayed");
-        AssertRejected(() => receive.Decode(new(b2)), "DataBlockReplayed");
-        receive.Decode(new(b1));
+        // A failed data block ends the session: even the genuine next block is refused now.
+        AssertRejected(() => receive.Decode(new(b1)), "SafeTpSessionEnded");
+
+        var (client2, server2) = Session();
+        var send2 = server2.CreateDataTransform(DataProtectionLevel.Private, sending: true);
+        var c0 = send2.Encode(Bytes("block 0"));
+        send2.Encode(Bytes("block 1"));
+        var c2 = send2.Encode(Bytes("block 2"));
+        var receive2 = client2.CreateDataTransform(DataProtectionLevel.Private, sending: false);
+        receive2.Decode(new(c0));
+        AssertRejected(() => receive2.Decode(new(c2)), "DataBlockReplayed"); // block 1 dropped on the way
     }
 
     [Fact]
@@ -162,9 +176,16 @@ public class BlockAttackTests
         var receive2 = client.CreateDataTransform(DataProtectionLevel.Private, sending: false);
         AssertRejected(() => receive2.Decode(new(recorded[0])), "FileReplayed");
 
-        // The real second file is accepted.
-        var secondFile = server.CreateDataTransform(DataProtectionLevel.Private, sending: true);
-        var receive3 = client.CreateDataTransform(DataProtectionLevel.Private, sending: false);
+        // The session has ended with it: no further transfer under these keys.
+        AssertRejected(() => client.CreateDataTransform(DataProtectionLevel.Private, sending: false), "SafeTpSessionEnded");
+
+        // Without the replay, the real second file is accepted.
+        var (client2, server2) = Session();
+        var first2 = server2.CreateDataTransform(DataProtectionLevel.Private, sending: true);
+        var r1 = client2.CreateDataTransform(DataProtectionLevel.Private, sending: false);
+        foreach (var t in new[] { first2.Encode(Bytes("version 1")), first2.Encode(new ArraySegment<byte>()) }) r1.Decode(new(t));
+        var secondFile = server2.CreateDataTransform(DataProtectionLevel.Private, sending: true);
+        var receive3 = client2.CreateDataTransform(DataProtectionLevel.Private, sending: false);
         Assert.Equal("version 2", Encoding.UTF8.GetString(receive3.Decode(new(secondFile.Encode(Bytes("version 2"))))));
     }
 

@@ -23,7 +23,7 @@ public class KeyExchangeTests
         Assert.False(server.HasOutgoingAdat);
         Assert.Equal("Example Corp FTP", client.Details.PeerName);
         Assert.Equal(SafeTpTestKit.ServerKey.Fingerprint, client.Details.PeerFingerprint);
-        Assert.Equal("X-SafeTP1 (DSA 1024, ElGamal 1024)", client.Details.ProtocolVersion);
+        Assert.Equal("X-SafeTP1 (DSA 2048, ElGamal 1024)", client.Details.ProtocolVersion);
         Assert.Equal(client.Details.ProtocolVersion, server.Details.ProtocolVersion);
         Assert.Equal("3DES-EDE-CBC/HMAC-SHA1", client.Details.Cipher);
 
@@ -210,7 +210,7 @@ public class KeyExchangeTests
             var client = SafeTpKeys.LoadClientKey(clientPath);
             Assert.Equal(SafeTpTestKit.ServerKey.Fingerprint, server.Fingerprint);
             Assert.Equal("Example Corp FTP", server.Brand);
-            Assert.Equal(1024, server.Bits);
+            Assert.Equal(2048, server.Bits); // the default size of a new server key
             Assert.Equal(1024, client.Bits);
             if (!OperatingSystem.IsWindows())
             {
@@ -228,7 +228,7 @@ public class KeyExchangeTests
             var exported = SafeTpKeys.ExportServerPublicKey(server);
             Assert.DoesNotContain("PRIVATE", exported);
             var info = SafeTpKeys.ParseServerPublicKey(exported);
-            Assert.Equal((server.Fingerprint, "Example Corp FTP", 1024), (info.Fingerprint, info.Brand, info.Bits));
+            Assert.Equal((server.Fingerprint, "Example Corp FTP", 2048), (info.Fingerprint, info.Brand, info.Bits));
 
             var profileKey = Path.Combine(dir.FullName, "profile", "client.key");
             var made = SafeTpKeys.LoadOrCreateClientKey(profileKey);

@@ -22,8 +22,10 @@ internal sealed class MemoryTrustStore : ITrustStore
 internal static class SafeTpTestKit
 {
     public static readonly IPAddress ServerAddress = IPAddress.Parse("192.0.2.10");
+    /// <summary>A key of the default size (DSA 2048), as New-SecureFtpKey makes them now.</summary>
     private static readonly Lazy<SafeTpServerKey> LazyServerKey = new(() => SafeTpKeys.GenerateServerKey("Example Corp FTP"));
-    private static readonly Lazy<SafeTpServerKey> LazyOtherServerKey = new(() => SafeTpKeys.GenerateServerKey("Mallory's Server"));
+    /// <summary>A 1024-bit key, the paper's size, as servers set up before still have: it must keep working.</summary>
+    private static readonly Lazy<SafeTpServerKey> LazyOtherServerKey = new(() => SafeTpKeys.GenerateServerKey("Mallory's Server", 1024));
     private static readonly Lazy<SafeTpClientKey> LazyClientKey = new(() => SafeTpKeys.GenerateClientKey(1024));
 
     public static SafeTpServerKey ServerKey => LazyServerKey.Value;

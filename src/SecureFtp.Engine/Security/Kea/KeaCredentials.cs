@@ -249,29 +249,13 @@ namespace SecureFtp.Security.Kea
             }
         }
 
-        /// <summary>Creates the file readable and writable by the owner only before any secret is written
-        /// into it (Unix mode 0600). On Windows the file inherits the folder's ACL (the user's profile).</summary>
+        /// <summary>Creates the file readable and writable by the owner only (Unix mode 0600, given at creation) before
+        /// any secret is written into it, under a temporary name renamed over the final one (Trust.AtomicFile): a crash
+        /// mid-write never leaves half a credential nor removes the previous one. On Windows the file inherits the
+        /// folder's ACL (the user's profile).</summary>
         public static void WriteOwnerOnly(string path, string text)
-        {
-            var bytes = Encoding.ASCII.GetBytes(text);
-#if NET8_0_OR_GREATER
-            if (!OperatingSystem.IsWindows())
-            {
-                if (File.Exists(path)) File.Delete(path);
-                var options = new FileStreamOptions
-                {
-                    Mode = FileMode.CreateNew,
-                    Access = FileAccess.Write,
-                    UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
-                };
-                using var stream = new FileStream(path, options);
-                stream.Write(bytes, 0, bytes.Length);
-                return;
-            }
-#endif
-            File.WriteAllBytes(path, bytes);
-        }
+            => SecureFtp.Trust.AtomicFile.Write(path, Encoding.ASCII.GetBytes(text), ownerOnly: true);
 
-        public static void WritePublic(string path, string text) => File.WriteAllText(path, text, Encoding.ASCII);
+        public static void WritePublic(string path, string text) => SecureFtp.Trust.AtomicFile.Write(path, Encoding.ASCII.GetBytes(text), ownerOnly: false);
     }
 }

@@ -124,7 +124,14 @@ namespace SecureFtp.Security.SafeTp
                 throw new FtpException(FtpErrorKind.Security, "ServerAddressMismatch",
                     $"The server signed address {address}, but we are connected to {_context.PeerAddress}: the exchange was relayed from another server.");
             var p = _clientKey.P;
-            if (a.CompareTo(BigInteger.One) <= 0 || a.CompareTo(p) >= 0 || b.SignValue <= 0 || b.CompareTo(p) >= 0) throw r.Bad("the encrypted master key is out of range");
+            // a = g^k must lie in the subgroup of order q = (p-1)/2 that g = 2 generates in these safe-prime groups
+            // (X-SafeTP1.md s.4, M3 check 4). A hostile server that sends a value outside it (p-1, of order 2, or
+            // any non-residue) makes a^x depend on our private key's parity, and learns it from whether our M4
+            // verifies: refused before the private key is used.
+            if (!SafeTpGroups.IsInPrimeOrderSubgroup(a, p))
+                throw new FtpException(FtpErrorKind.Security, "ElGamalValueInvalid",
+                    $"{_context.Host} sent an ElGamal value (a) outside the group of our key (it must satisfy 1 < a < p-1 and a^q = 1 mod p): a hostile server probing our private key, or a broken one. Nothing was decrypted with our key.");
+            if (b.SignValue <= 0 || b.CompareTo(p) >= 0) throw r.Bad("the encrypted master key is out of range");
             // m = b * a^(p-1-x) mod p
             var m = b.Multiply(a.ModPow(p.Subtract(BigInteger.One).Subtract(_clientKey.X), p)).Mod(p);
             if (m.BitLength > SafeTpDirectionKeys.MasterKeyLength * 8)

@@ -32,7 +32,7 @@ namespace SecureFtp.Security.SafeTp
         /// <summary>The server's name the key carries, shown to users on first contact.</summary>
         public string Brand { get; }
 
-        /// <summary>Bits of the DSA modulus p (1024 as the paper; 2048 allowed).</summary>
+        /// <summary>Bits of the DSA modulus p: 2048 (new keys), 3072, or 1024 (the paper's size; still loaded).</summary>
         public int Bits => PublicKey.Parameters.P.BitLength;
 
         /// <summary>The public key as X-SafeTP1 encodes it (mpi p, q, g, y): what trust stores keep.</summary>
@@ -87,9 +87,14 @@ namespace SecureFtp.Security.SafeTp
 
         internal static readonly SecureRandom Random = new SecureRandom();
 
-        /// <summary>Makes a branded DSA server key: 1024 bits (q 160 bits, FIPS 186-2) as the paper, or 2048 bits
-        /// (q 256 bits, FIPS 186-3).</summary>
-        public static SafeTpServerKey GenerateServerKey(string brand, int bits = 1024)
+        /// <summary>The size of a new server key when none is asked for (docs/protocol/X-SafeTP1.md s.3.1).</summary>
+        public const int DefaultServerKeyBits = 2048;
+
+        /// <summary>Makes a branded DSA server key: 2048 bits (q 256 bits, FIPS 186-3) by default, 3072 bits (q 256),
+        /// or 1024 bits (q 160, FIPS 186-2) as the paper had it. 1024-bit DSA is below what NIST SP 800-131A allows for
+        /// new signatures since 2013, so it is made only on request (for peers that know nothing else); keys of that
+        /// size made earlier still load and still work.</summary>
+        public static SafeTpServerKey GenerateServerKey(string brand, int bits = DefaultServerKeyBits)
         {
             if (string.IsNullOrWhiteSpace(brand)) throw new ArgumentException("A server key needs a brand (the server's or organisation's name).", nameof(brand));
             DsaParametersGenerator generator;
@@ -98,12 +103,12 @@ namespace SecureFtp.Security.SafeTp
                 generator = new DsaParametersGenerator();
                 generator.Init(1024, 80, Random);
             }
-            else if (bits == 2048)
+            else if (bits == 2048 || bits == 3072)
             {
                 generator = new DsaParametersGenerator(new Sha256Digest());
-                generator.Init(new DsaParameterGenerationParameters(2048, 256, 80, Random));
+                generator.Init(new DsaParameterGenerationParameters(bits, 256, 80, Random));
             }
-            else throw new ArgumentOutOfRangeException(nameof(bits), "X-SafeTP1 server keys are DSA 1024 or 2048 bits.");
+            else throw new ArgumentOutOfRangeException(nameof(bits), "X-SafeTP1 server keys are DSA 2048 (the default), 3072 or 1024 bits.");
             var keyGen = new DsaKeyPairGenerator();
             keyGen.Init(new DsaKeyGenerationParameters(Random, generator.GenerateParameters()));
             var pair = keyGen.GenerateKeyPair();
@@ -130,21 +135,31 @@ namespace SecureFtp.Security.SafeTp
             path ??= DefaultClientKeyPath;
             if (File.Exists(path)) return LoadClientKey(path);
             var key = GenerateClientKey();
-            Save(key, path);
+            try
+            {
+                Save(key, path, overwrite: false);
+            }
+            catch (FtpException e) when (e.ErrorId == "KeyFileExists")
+            {
+                // Another session made the profile key first: use that one, so every session shares one key.
+                return LoadClientKey(path);
+            }
             return key;
         }
 
-        public static void Save(SafeTpServerKey key, string path)
+        /// <param name="overwrite">False: refuse (KeyFileExists) when the file exists, decided atomically.</param>
+        public static void Save(SafeTpServerKey key, string path, bool overwrite = true)
         {
             var p = key.PrivateKey.Parameters;
             var body = new SafeTpWriter().U8(FileVersion).Mpi(p.P).Mpi(p.Q).Mpi(p.G).Mpi(key.PublicKey.Y).Mpi(key.PrivateKey.X).Str(key.Brand).ToArray();
-            WriteOwnerOnly(path, Armor(ServerLabel, body));
+            WriteOwnerOnly(path, Armor(ServerLabel, body), overwrite);
         }
 
-        public static void Save(SafeTpClientKey key, string path)
+        /// <param name="overwrite">False: refuse (KeyFileExists) when the file exists, decided atomically.</param>
+        public static void Save(SafeTpClientKey key, string path, bool overwrite = true)
         {
             var body = new SafeTpWriter().U8(FileVersion).Mpi(key.P).Mpi(key.G).Mpi(key.Y).Mpi(key.X).ToArray();
-            WriteOwnerOnly(path, Armor(ClientLabel, body));
+            WriteOwnerOnly(path, Armor(ClientLabel, body), overwrite);
         }
 
         public static SafeTpServerKey LoadServerKey(string path)
@@ -209,24 +224,12 @@ namespace SecureFtp.Security.SafeTp
             catch (FormatException e) { throw new FtpException(FtpErrorKind.Security, "SafeTpKeyFileInvalid", $"The {label} in {where} is not valid base64.", inner: e); }
         }
 
-        /// <summary>Writes a key file readable by its owner only: created with mode 600 on Unix; on Windows the
-        /// profile folder's ACL is what protects it (seed 000 s.5.2: keys are not encrypted on disk).</summary>
-        private static void WriteOwnerOnly(string path, string content)
-        {
-            var dir = Path.GetDirectoryName(Path.GetFullPath(path));
-            if (!string.IsNullOrEmpty(dir)) Directory.CreateDirectory(dir);
-            var tmp = path + ".tmp";
-            using (var stream = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None))
-            {
-#if NET
-                if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(tmp, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-#endif
-                var bytes = new UTF8Encoding(false).GetBytes(content);
-                stream.Write(bytes, 0, bytes.Length);
-            }
-            if (File.Exists(path)) File.Delete(path);
-            File.Move(tmp, path);
-        }
+        /// <summary>Writes a key file readable by its owner only (seed 000 s.5.2: keys are not encrypted on disk):
+        /// a unique temporary file created with mode 0600, then one atomic rename (<see cref="AtomicFile"/>), so the
+        /// key is never readable by others, and a crash mid-write never leaves a half key under the final name nor
+        /// removes the previous one.</summary>
+        private static void WriteOwnerOnly(string path, string content, bool overwrite)
+            => AtomicFile.Write(path, new UTF8Encoding(false).GetBytes(content), ownerOnly: true, overwrite: overwrite);
     }
 
     /// <summary>DSA as X-SafeTP1 uses it: deterministic k (RFC 6979, so a weak random generator never leaks the
@@ -298,6 +301,15 @@ namespace SecureFtp.Security.SafeTp
             2048 => (Group2048, BigInteger.Two),
             _ => throw new FtpException(FtpErrorKind.Security, "ElGamalKeyLength", $"X-SafeTP1 client keys are ElGamal 768, 1024 or 2048 bits (seed 000 s.6.1), not {bits}."),
         };
+
+        /// <summary>True when 1 &lt; v &lt; p-1 and v^q = 1 (mod p) with q = (p-1)/2: v is in the subgroup of prime order q
+        /// (the quadratic residues), where g = 2 and every honest value of these safe-prime groups lives.</summary>
+        public static bool IsInPrimeOrderSubgroup(BigInteger v, BigInteger p)
+        {
+            var pMinusOne = p.Subtract(BigInteger.One);
+            if (v.CompareTo(BigInteger.One) <= 0 || v.CompareTo(pMinusOne) >= 0) return false;
+            return v.ModPow(pMinusOne.ShiftRight(1), p).Equals(BigInteger.One);
+        }
 
         public static bool IsKnownGroup(BigInteger p, BigInteger g)
             => g.Equals(BigInteger.Two) && (p.Equals(Group768) || p.Equals(Group1024) || p.Equals(Group2048));

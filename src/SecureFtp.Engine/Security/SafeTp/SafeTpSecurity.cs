@@ -23,6 +23,7 @@ namespace SecureFtp.Security.SafeTp
         private uint _sendSequence;
         private uint _receiveSequence;
         private readonly SafeTpFileCounters _files = new SafeTpFileCounters();
+        private readonly SafeTpSessionState _state = new SafeTpSessionState();
         private readonly object _controlSendGate = new object();
         private readonly object _controlReceiveGate = new object();
 
@@ -33,6 +34,13 @@ namespace SecureFtp.Security.SafeTp
         }
 
         protected static SecureRandom Random => SafeTpKeys.Random;
+
+        /// <summary>The key usage limit of each direction key, in 64-bit cipher blocks (<see cref="SafeTpDirectionKeys.DefaultBlockLimit"/>).
+        /// Tests lower it; set before the exchange completes.</summary>
+        internal long KeyBlockLimit { get; set; } = SafeTpDirectionKeys.DefaultBlockLimit;
+
+        /// <summary>Why the session ended (a block failed its check, a data block was refused), or null while it lives.</summary>
+        internal string? EndedBecause => _state.EndedBecause;
 
         public string MechanismName => Name;
         public SecurityDetails Details { get; }
@@ -56,8 +64,8 @@ namespace SecureFtp.Security.SafeTp
         /// <summary>Installs the session keys derived from the master key; the handshake block is sequence 0.</summary>
         protected void InstallKeys(byte[] masterKey)
         {
-            _sendKeys = SafeTpDirectionKeys.Derive(masterKey, clientToServer: !_isServer);
-            _receiveKeys = SafeTpDirectionKeys.Derive(masterKey, clientToServer: _isServer);
+            _sendKeys = SafeTpDirectionKeys.Derive(masterKey, clientToServer: !_isServer, KeyBlockLimit);
+            _receiveKeys = SafeTpDirectionKeys.Derive(masterKey, clientToServer: _isServer, KeyBlockLimit);
             _controlSend = new SafeTpBlockCipher(_sendKeys, Random);
             _controlReceive = new SafeTpBlockCipher(_receiveKeys, Random);
         }
@@ -68,6 +76,7 @@ namespace SecureFtp.Security.SafeTp
             lock (_controlSendGate)
             {
                 if (_controlSend == null) throw NotEstablished();
+                _state.ThrowIfEnded(sending: true);
                 if (_sendSequence == uint.MaxValue) throw new FtpException(FtpErrorKind.Security, "SequenceExhausted", "The X-SafeTP1 control sequence numbers are used up; reconnect.");
                 var header = new SafeTpWriter().U32(_sendSequence++).U32((uint)(OwnFlag | extra)).ToArray();
                 return _controlSend.Seal(header, payload);
@@ -81,7 +90,20 @@ namespace SecureFtp.Security.SafeTp
             lock (_controlReceiveGate)
             {
                 if (_controlReceive == null) throw NotEstablished();
-                var content = _controlReceive.Open(token, ControlHeaderLength);
+                _state.ThrowIfEnded(sending: false);
+                byte[] content;
+                try
+                {
+                    content = _controlReceive.Open(token, ControlHeaderLength);
+                }
+                catch (FtpException e)
+                {
+                    // A control block that fails its check ends what this side accepts: nothing more is read under
+                    // these keys (no second guess for a padding or MAC oracle). Sending stays possible, so the server
+                    // can still answer 535 before it closes (X-SafeTP1.md s.6.2).
+                    _state.End(e.Message, sendingToo: false);
+                    throw;
+                }
                 var r = new SafeTpReader(content, "control block");
                 uint sequence = r.U32();
                 var flags = (SafeTpFlags)r.U32();
@@ -117,9 +139,10 @@ namespace SecureFtp.Security.SafeTp
             if (level != DataProtectionLevel.Private)
                 throw new FtpException(FtpErrorKind.Policy, "ProtectionLevelNotSupported", $"X-SafeTP1 protects data with PROT P only, not PROT {level.ToProtCode()}.");
             if (_sendKeys == null || _receiveKeys == null) throw NotEstablished();
+            _state.ThrowIfEnded(sending);
             return sending
-                ? SafeTpDataTransform.ForSending(new SafeTpBlockCipher(_sendKeys, Random), OwnFlag, _files)
-                : SafeTpDataTransform.ForReceiving(new SafeTpBlockCipher(_receiveKeys, Random), PeerFlag, _files);
+                ? SafeTpDataTransform.ForSending(new SafeTpBlockCipher(_sendKeys, Random, forData: true), OwnFlag, _files, _state)
+                : SafeTpDataTransform.ForReceiving(new SafeTpBlockCipher(_receiveKeys, Random, forData: true), PeerFlag, _files, _state);
         }
 
         private static FtpException NotEstablished() => new FtpException(FtpErrorKind.Security, "SafeTpNotEstablished", "The X-SafeTP1 exchange has not completed; nothing can be protected yet.");
@@ -128,6 +151,33 @@ namespace SecureFtp.Security.SafeTp
         {
             if (_sendKeys != null) { Array.Clear(_sendKeys.CipherKey, 0, 24); Array.Clear(_sendKeys.MacKey, 0, 20); }
             if (_receiveKeys != null) { Array.Clear(_receiveKeys.CipherKey, 0, 24); Array.Clear(_receiveKeys.MacKey, 0, 20); }
+        }
+    }
+
+    /// <summary>Whether the protected session still lives. A data block that fails (its check, its numbers, its
+    /// flags) ends it in both directions: every later block, command or reply under these keys is refused, so the
+    /// session is over and the client must reconnect (fresh master key). A control block that fails ends what this
+    /// side receives. This is what makes a padding or MAC oracle worthless: one guess per session, never a second one
+    /// under the same keys (X-SafeTP1.md s.6.1).</summary>
+    internal sealed class SafeTpSessionState
+    {
+        private volatile string? _endedBecause;
+        private volatile bool _sendingEnded;
+
+        public string? EndedBecause => _endedBecause;
+
+        public void End(string why, bool sendingToo)
+        {
+            if (_endedBecause == null) _endedBecause = why;
+            if (sendingToo) _sendingEnded = true;
+        }
+
+        public void ThrowIfEnded(bool sending)
+        {
+            var why = _endedBecause;
+            if (why == null || (sending && !_sendingEnded)) return;
+            throw new FtpException(FtpErrorKind.Security, "SafeTpSessionEnded",
+                $"The X-SafeTP1 session has ended: a protected block failed its check earlier ({why}). Nothing more is {(sending ? "sent" : "accepted")} under its keys; reconnect.");
         }
     }
 
@@ -169,21 +219,22 @@ namespace SecureFtp.Security.SafeTp
         private readonly SafeTpBlockCipher _cipher;
         private readonly SafeTpFlags _senderFlag;
         private readonly SafeTpFileCounters _files;
+        private readonly SafeTpSessionState _session;
         private readonly bool _sending;
         private uint _file;
         private uint _block;
         private bool _ended;
 
-        private SafeTpDataTransform(SafeTpBlockCipher cipher, SafeTpFlags senderFlag, SafeTpFileCounters files, bool sending)
+        private SafeTpDataTransform(SafeTpBlockCipher cipher, SafeTpFlags senderFlag, SafeTpFileCounters files, SafeTpSessionState session, bool sending)
         {
-            _cipher = cipher; _senderFlag = senderFlag; _files = files; _sending = sending;
+            _cipher = cipher; _senderFlag = senderFlag; _files = files; _session = session; _sending = sending;
         }
 
-        public static SafeTpDataTransform ForSending(SafeTpBlockCipher cipher, SafeTpFlags ownFlag, SafeTpFileCounters files)
-            => new SafeTpDataTransform(cipher, ownFlag, files, true) { _file = files.NextToSend() };
+        public static SafeTpDataTransform ForSending(SafeTpBlockCipher cipher, SafeTpFlags ownFlag, SafeTpFileCounters files, SafeTpSessionState session)
+            => new SafeTpDataTransform(cipher, ownFlag, files, session, true) { _file = files.NextToSend() };
 
-        public static SafeTpDataTransform ForReceiving(SafeTpBlockCipher cipher, SafeTpFlags peerFlag, SafeTpFileCounters files)
-            => new SafeTpDataTransform(cipher, peerFlag, files, false);
+        public static SafeTpDataTransform ForReceiving(SafeTpBlockCipher cipher, SafeTpFlags peerFlag, SafeTpFileCounters files, SafeTpSessionState session)
+            => new SafeTpDataTransform(cipher, peerFlag, files, session, false);
 
         public int MaximumEncodedSize(int decodedSize) => SafeTpBlockCipher.SealedSize(HeaderLength, decodedSize);
         public int MaximumDecodedSize(int encodedSize) => SafeTpBlockCipher.MaxPayload(HeaderLength, encodedSize);
@@ -192,6 +243,7 @@ namespace SecureFtp.Security.SafeTp
         {
             if (!_sending) throw new InvalidOperationException("This data transform receives.");
             if (_ended) throw new InvalidOperationException("The end-of-file block was already sent.");
+            _session.ThrowIfEnded(sending: true);
             if (_block == uint.MaxValue) throw new FtpException(FtpErrorKind.Security, "SequenceExhausted", "The X-SafeTP1 block numbers of this file are used up.");
             var flags = _senderFlag | SafeTpFlags.Data | (data.Count == 0 ? SafeTpFlags.EndOfFile : SafeTpFlags.None);
             var header = new SafeTpWriter().U32(_file).U32(_block++).U32((uint)flags).ToArray();
@@ -202,6 +254,22 @@ namespace SecureFtp.Security.SafeTp
         public byte[] Decode(ArraySegment<byte> token)
         {
             if (_sending) throw new InvalidOperationException("This data transform sends.");
+            _session.ThrowIfEnded(sending: false);
+            try
+            {
+                return DecodeBlock(token);
+            }
+            catch (FtpException e) when (e.Kind == FtpErrorKind.Security && e.ErrorId != "KeyUsageLimitReached")
+            {
+                // Any failed data block ends the session in both directions (see SafeTpSessionState): the error
+                // the caller sees is the block's own, later calls get SafeTpSessionEnded.
+                _session.End(e.Message, sendingToo: true);
+                throw;
+            }
+        }
+
+        private byte[] DecodeBlock(ArraySegment<byte> token)
+        {
             if (_ended)
                 throw new FtpException(FtpErrorKind.Security, "DataAfterEndOfFile", "An X-SafeTP1 data block arrived after the end-of-file block.");
             var content = _cipher.Open(token, HeaderLength);

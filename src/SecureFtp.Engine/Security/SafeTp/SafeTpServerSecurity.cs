@@ -75,7 +75,10 @@ namespace SecureFtp.Security.SafeTp
             if (p.BitLength < _policy.MinimumElGamalBits)
                 throw new FtpException(FtpErrorKind.Policy, "ElGamalKeyTooShort",
                     $"The client's ElGamal key has {p.BitLength} bits; this server requires at least {_policy.MinimumElGamalBits}.");
-            if (y.CompareTo(BigInteger.One) <= 0 || y.CompareTo(p.Subtract(BigInteger.One)) >= 0) throw r.Bad("the ElGamal public value is out of range");
+            // The client's y = g^x lies in the order-q subgroup; anything else (1, p-1, a non-residue) is not a key.
+            if (!SafeTpGroups.IsInPrimeOrderSubgroup(y, p))
+                throw new FtpException(FtpErrorKind.Security, "ElGamalValueInvalid",
+                    "The client's ElGamal public value is outside its group (it must satisfy 1 < y < p-1 and y^q = 1 mod p): not a key made in that group.");
 
             _serverChallenge = SafeTpDirectionKeys.Sha1(RandomBytes(32));
             var masterKey = SafeTpDirectionKeys.Sha1(RandomBytes(64));

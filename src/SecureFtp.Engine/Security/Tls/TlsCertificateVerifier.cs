@@ -5,29 +5,37 @@ using System.Net;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
+using SecureFtp.Trust;
 
 namespace SecureFtp.Security.Tls
 {
     /// <summary>Decides whether a server certificate is accepted, the same way for every TLS backend
-    /// (SslStream or OpenSSL): a matching pin, else the chain and the name the user typed; or anything when
-    /// the user asked to skip the check. It runs before the first byte of FTP goes over the new channel, so a
+    /// (SslStream or OpenSSL): when pins apply (typed with -CertificateThumbprint or stored in the trust store for
+    /// the host; <see cref="CertificatePins"/> decides which), a matching pin and nothing else; otherwise the chain
+    /// and the name the user typed; or anything when the user asked to skip the check. It runs before the first byte of FTP goes over the new channel, so a
     /// rejected server never sees USER or PASS.</summary>
     internal sealed class TlsCertificateVerifier
     {
         private readonly string _host;
         private readonly IPAddress? _hostAddress;
-        private readonly IReadOnlyList<string> _pins;
+        private readonly CertificatePins _pins;
         private readonly bool _skip;
         private readonly Action<string>? _warn;
         private readonly X509Certificate2Collection? _trustAnchors;
 
         /// <param name="trustAnchors">When set, the chain must end at one of these instead of the system roots
         /// (tests use a CA they made; production code passes null).</param>
-        public TlsCertificateVerifier(string host, FtpClientOptions options, Action<string>? warn, X509Certificate2Collection? trustAnchors = null)
+        /// <param name="port">The server's port, for the trust store's pins (0 = pins for any port only match by host).</param>
+        /// <param name="peerAddress">The address reached, whose stored pins count as the host's.</param>
+        public TlsCertificateVerifier(string host, FtpClientOptions options, Action<string>? warn, X509Certificate2Collection? trustAnchors = null,
+            int port = 0, IPAddress? peerAddress = null)
         {
             _host = host;
             _hostAddress = ParseAddressLiteral(host);
-            _pins = options.PinnedFingerprints?.Where(p => !string.IsNullOrWhiteSpace(p)).ToList() ?? new List<string>();
+            // Read once, before the handshake: the decision is made inside the TLS callback, which must not do I/O
+            // that can fail half-way. A store that cannot be read fails the connection here, with its own message.
+            _pins = CertificatePins.For(options.PinnedFingerprints, options.SkipCertificateCheck ? null : new FileTrustStore(options.TrustStorePath),
+                host, port, peerAddress);
             _skip = options.SkipCertificateCheck;
             _warn = warn;
             _trustAnchors = trustAnchors;
@@ -73,23 +81,18 @@ namespace SecureFtp.Security.Tls
                 return Accept(fingerprint, "Skipped");
             }
 
-            if (_pins.Count > 0)
+            var decision = _pins.Decide(certificate, () =>
             {
-                // A pin is the user's own statement of which certificate is right: it replaces the chain and the
-                // name, and a certificate that matches none of them is refused even if a CA vouches for it.
-                if (_pins.Any(p => PinMatches(p, certificate)))
-                    return Accept(fingerprint, "Pinned");
-                return Reject("pin mismatch: the certificate matches none of the pinned fingerprints", certificate);
-            }
-
-            var problems = new List<string>();
-            string? chainProblem = CheckChain(certificate, intermediates);
-            if (chainProblem != null) problems.Add("chain errors: " + chainProblem);
-            if (!NameMatches(certificate))
-                problems.Add($"name mismatch: the certificate is not valid for '{_host}' (it names {DescribeNames(certificate)})");
-            if (problems.Count > 0)
-                return Reject(string.Join("; ", problems), certificate);
-            return Accept(fingerprint, "Chain");
+                var problems = new List<string>();
+                string? chainProblem = CheckChain(certificate, intermediates);
+                if (chainProblem != null) problems.Add("chain errors: " + chainProblem);
+                if (!NameMatches(certificate))
+                    problems.Add($"name mismatch: the certificate is not valid for '{_host}' (it names {DescribeNames(certificate)})");
+                return problems.Count > 0 ? string.Join("; ", problems) : null;
+            });
+            return decision.Accepted
+                ? Accept(fingerprint, decision.TrustSource!)
+                : Reject(decision.Reason!, certificate, decision.IsPinMismatch && _pins.HasStoredPins);
         }
 
         private FtpException? Accept(string fingerprint, string trustSource)
@@ -99,12 +102,16 @@ namespace SecureFtp.Security.Tls
             return null;
         }
 
-        private FtpException Reject(string reason, X509Certificate2? certificate)
+        private FtpException Reject(string reason, X509Certificate2? certificate, bool storedPinMismatch = false)
         {
             string fp = certificate != null ? Sha256Fingerprint(certificate) : "(none)";
             string subject = certificate != null ? $", subject '{certificate.Subject}'" : "";
+            // What happened, not what to type: the cmdlet layer adds the hint for CertificateRejected (ErrorRecords).
+            string pinNote = storedPinMismatch
+                ? " The trust store pins another certificate for this host: someone may be intercepting the connection, or the server's certificate changed (check the new fingerprint with its administrator before replacing the stored pin)."
+                : "";
             return new FtpException(FtpErrorKind.Security, "CertificateRejected",
-                $"The TLS certificate of {_host} was rejected: {reason}{subject}, SHA-256 fingerprint {fp}. Nothing was sent to the server.");
+                $"The TLS certificate of {_host} was rejected: {reason}{subject}, SHA-256 fingerprint {fp}. Nothing was sent to the server." + pinNote);
         }
 
         private string? CheckChain(X509Certificate2 certificate, IEnumerable<X509Certificate2> intermediates)
@@ -172,44 +179,7 @@ namespace SecureFtp.Security.Tls
             return Hash(SHA256.Create(), spki.GetDerEncoded());
         }
 
-        internal static bool PinMatches(string pin, X509Certificate2 certificate)
-        {
-            string p = pin.Trim();
-            if (p.StartsWith("sha256//", StringComparison.OrdinalIgnoreCase)) p = p.Substring(8); // curl's pinnedpubkey form
-            byte[]? value = TryParseHex(p);
-            if (value != null)
-            {
-                if (value.Length == 32)
-                    return value.AsSpan().SequenceEqual(Hash(SHA256.Create(), certificate.RawData))
-                        || value.AsSpan().SequenceEqual(SubjectPublicKeyInfoSha256(certificate));
-                if (value.Length == 20)
-                    return value.AsSpan().SequenceEqual(Hash(SHA1.Create(), certificate.RawData));
-                return false;
-            }
-            byte[]? b64 = TryParseBase64(p);
-            return b64 != null && b64.Length == 32 && b64.AsSpan().SequenceEqual(SubjectPublicKeyInfoSha256(certificate));
-        }
-
-        private static byte[]? TryParseHex(string s)
-        {
-            var sb = new StringBuilder(s.Length);
-            foreach (char c in s)
-            {
-                if (c == ':' || c == ' ' || c == '-') continue;
-                if (!Uri.IsHexDigit(c)) return null;
-                sb.Append(c);
-            }
-            if (sb.Length == 0 || sb.Length % 2 != 0) return null;
-            var bytes = new byte[sb.Length / 2];
-            for (int i = 0; i < bytes.Length; i++) bytes[i] = Convert.ToByte(sb.ToString(i * 2, 2), 16);
-            return bytes;
-        }
-
-        private static byte[]? TryParseBase64(string s)
-        {
-            try { return Convert.FromBase64String(s); }
-            catch (FormatException) { return null; }
-        }
+        internal static bool PinMatches(string pin, X509Certificate2 certificate) => CertificatePins.Matches(pin, certificate);
 
         private static byte[] Hash(HashAlgorithm algorithm, byte[] data)
         {

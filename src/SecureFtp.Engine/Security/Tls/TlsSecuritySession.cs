@@ -31,7 +31,7 @@ namespace SecureFtp.Security.Tls
         {
             var options = context.Options;
             _host = control.Host;
-            _verifier = new TlsCertificateVerifier(_host, options, context.Warn, trustAnchors);
+            _verifier = new TlsCertificateVerifier(_host, options, context.Warn, trustAnchors, control.Port, control.RemoteEndPoint.Address);
             _protocols = options.TlsProtocols ?? SslProtocols.None;
             _clientCertificate = options.ClientCertificate;
             _dataTimeout = options.DataTimeout;
