@@ -257,7 +257,8 @@ namespace SecureFtp.ClientProxy
         private async Task UserAsync(string argument, CancellationToken ct)
         {
             string name = argument;
-            if (_upstream == null)
+            bool routed = _options.Upstream == null && !_options.Transparent;
+            if (routed)
             {
                 // Routed by the legacy client: USER name@host[:port], the convention of FTP proxies. The '@' is the last
                 // one: anonymous users give an e-mail address as their name.
@@ -269,6 +270,22 @@ namespace SecureFtp.ClientProxy
                     return;
                 }
                 name = argument.Substring(0, at);
+                if (_upstream != null && _upstreamName == target.ToString() && _upstream.IsConnected)
+                {
+                    // Another USER to the same server (after a wrong password, say): the secured session goes on.
+                    await LoginStepAsync("USER " + name, ct).ConfigureAwait(false);
+                    return;
+                }
+                if (_upstream != null)
+                {
+                    // Another server: the session with the first one ends before anything is sent to the second.
+                    try { await _upstream.DisconnectAsync().ConfigureAwait(false); } catch (Exception) { }
+                    _upstream.Dispose();
+                    _upstream = null;
+                    _loggedIn = false;
+                    ClosePassive();
+                    _activeTarget = null;
+                }
                 string? refusal = await ConnectUpstreamAsync(target, ct).ConfigureAwait(false);
                 if (refusal != null)
                 {

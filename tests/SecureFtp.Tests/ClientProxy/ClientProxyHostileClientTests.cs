@@ -136,4 +136,21 @@ public sealed class ClientProxyHostileClientTests
         Assert.Equal(226, (await legacy.ReadReplyAsync()).Code);
         Assert.Equal(257, (await legacy.SendAsync("PWD")).Code);
     }
+
+    [Fact]
+    public async Task A_second_USER_after_a_wrong_password_reuses_the_secured_session_and_never_forwards_the_host_part()
+    {
+        await using var server = await RunningServer.StartRootAsync();
+        await using var proxy = await RunningProxy.StartAsync(null, TlsUpstream());
+        using var legacy = await RawLegacyClient.ConnectAsync(proxy.Port);
+        Assert.Equal(220, (await legacy.ReadReplyAsync()).Code);
+        string user = $"USER {RunningServer.UserName}@127.0.0.1:{server.Port}";
+        Assert.Equal(331, (await legacy.SendAsync(user)).Code);
+        Assert.Equal(530, (await legacy.SendAsync("PASS wrong")).Code);
+        Assert.Equal(331, (await legacy.SendAsync(user)).Code);
+        Assert.Equal(230, (await legacy.SendAsync("PASS " + RunningServer.Password)).Code);
+        Assert.All(server.Log.Where(e => e.Kind == SecureFtpServerLogKind.Command && e.Message.StartsWith("USER")),
+            e => Assert.Equal("USER " + RunningServer.UserName, e.Message));
+        Assert.Single(server.Log, e => e.Kind == SecureFtpServerLogKind.Command && e.Message == "AUTH TLS");
+    }
 }
