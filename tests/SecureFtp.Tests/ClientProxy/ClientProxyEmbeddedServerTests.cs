@@ -108,26 +108,32 @@ public sealed class ClientProxyEmbeddedServerTests : IDisposable
     }
 
     [SkippableTheory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public async Task Tnftp_through_the_proxy_to_the_embedded_server_over_TLS(bool active)
+    [InlineData("tnftp", false)]
+    [InlineData("tnftp", true)]
+    [InlineData("inetutils-ftp", false)]
+    [InlineData("inetutils-ftp", true)]
+    public async Task Bsd_style_ftp_clients_through_the_proxy_to_the_embedded_server_over_TLS(string client, bool active)
     {
         await using var server = await RunningServer.StartRootAsync();
         await using var proxy = await RunningProxy.StartAsync($"127.0.0.1:{server.Port}", TlsUpstream());
-        var files = Sizes.Select(size => WriteRandomFile(_work, $"tnftp-{size}.bin", size)).ToList();
+        var files = Sizes.Select(size => WriteRandomFile(_work, $"{client}-{size}.bin", size)).ToList();
         var commands = new List<string>();
         foreach (var f in files) commands.Add($"put {f} {Path.GetFileName(f)}");
         commands.Add("ls");
         foreach (var f in files) commands.Add($"get {Path.GetFileName(f)} {Path.Combine(_work, "back-" + Path.GetFileName(f))}");
-        var result = await TnftpAsync(proxy.Port, RunningServer.UserName, RunningServer.Password, commands, active);
+        var result = client == "tnftp"
+            ? await TnftpAsync(proxy.Port, RunningServer.UserName, RunningServer.Password, commands, active)
+            : await InetutilsFtpAsync(proxy.Port, RunningServer.UserName, RunningServer.Password, commands, active);
         Assert.True(result.ExitCode == 0, $"{result}\n{proxy.LogText}");
         foreach (var f in files)
         {
             Assert.True(File.Exists(server.LocalPath(Path.GetFileName(f))), $"{Path.GetFileName(f)} not uploaded: {result}\n{proxy.LogText}");
             Assert.Equal(Sha256Of(f), Sha256Of(server.LocalPath(Path.GetFileName(f))));
             Assert.Equal(Sha256Of(f), Sha256Of(Path.Combine(_work, "back-" + Path.GetFileName(f))));
+            Assert.Contains(Path.GetFileName(f), result.StandardOutput);
         }
-        Assert.DoesNotContain("226", string.Join("\n", result.StandardOutput.Split('\n').Where(l => l.StartsWith("4") || l.StartsWith("5"))));
+        Assert.Equal(2 * files.Count + 1, proxy.Proxy.TransfersCompleted);
+        Assert.Equal(0, proxy.Proxy.TransfersAborted);
     }
 
     [Fact]

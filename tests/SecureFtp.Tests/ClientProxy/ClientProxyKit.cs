@@ -93,14 +93,21 @@ public static class LegacyThroughProxy
 
     /// <summary>tnftp driven as a user would, commands on standard input (one per line).</summary>
     public static Task<ProcessResult> TnftpAsync(int port, string user, string password, IEnumerable<string> commands, bool active = false)
+        => BsdFtpAsync("/usr/bin/tnftp", "tnftp", new[] { "-n", "-v" }, active ? "passive off" : "passive on", port, user, password, commands);
+
+    /// <summary>GNU inetutils' ftp (Debian inetutils-ftp), passive with -p, active with -A.</summary>
+    public static Task<ProcessResult> InetutilsFtpAsync(int port, string user, string password, IEnumerable<string> commands, bool active = false)
+        => BsdFtpAsync("/usr/bin/inetutils-ftp", "inetutils-ftp", new[] { "-n", "-v", active ? "-A" : "-p" }, null, port, user, password, commands);
+
+    private static Task<ProcessResult> BsdFtpAsync(string executable, string package, string[] options, string? modeCommand, int port, string user, string password, IEnumerable<string> commands)
     {
-        string tnftp = "/usr/bin/tnftp";
-        if (!File.Exists(tnftp)) Peer.Unavailable("tnftp is not installed; run tests/peers/install.sh as root.");
+        if (!File.Exists(executable)) Peer.Unavailable($"{package} is not installed; run tests/peers/install.sh as root.");
         var script = new StringBuilder();
-        script.Append($"user {user} {password}\n").Append("binary\n").Append(active ? "passive off\n" : "passive on\n");
+        script.Append($"user {user} {password}\n").Append("binary\n");
+        if (modeCommand != null) script.Append(modeCommand).Append('\n');
         foreach (var c in commands) script.Append(c).Append('\n');
         script.Append("quit\n");
-        return ExternalProcess.RunAsync(tnftp, new[] { "-n", "-v", "127.0.0.1", port.ToString() }, Limit, script.ToString());
+        return ExternalProcess.RunAsync(executable, options.Concat(new[] { "127.0.0.1", port.ToString() }), Limit, script.ToString());
     }
 
     public static string Sha256Of(string path) => FtpServerFixture.Sha256Of(path);

@@ -81,16 +81,20 @@ public sealed class ClientProxyVsftpdTests(VsftpdFixture vsftpd) : IClassFixture
         Assert.DoesNotContain("session reuse required", vsftpd.ReadServerLog());
     }
 
-    [SkippableFact]
-    public async Task Tnftp_through_the_proxy_to_vsftpd()
+    [SkippableTheory]
+    [InlineData("tnftp", false)]
+    [InlineData("inetutils-ftp", true)]
+    public async Task Bsd_style_ftp_clients_through_the_proxy_to_vsftpd(string client, bool active)
     {
         vsftpd.Require();
         await using var proxy = await RunningProxy.StartAsync($"{vsftpd.Host}:{vsftpd.Port}", Upstream());
         string tag = Guid.NewGuid().ToString("N")[..8];
-        var files = Sizes.Select(size => WriteRandomFile(_work, $"tnftp-{tag}-{size}.bin", size)).ToList();
+        var files = Sizes.Select(size => WriteRandomFile(_work, $"{client}-{tag}-{size}.bin", size)).ToList();
         var commands = files.Select(f => $"put {f} {Path.GetFileName(f)}").Concat(new[] { "ls" })
             .Concat(files.Select(f => $"get {Path.GetFileName(f)} {Path.Combine(_work, "back-" + Path.GetFileName(f))}")).ToList();
-        var result = await TnftpAsync(proxy.Port, vsftpd.User, vsftpd.Password, commands);
+        var result = client == "tnftp"
+            ? await TnftpAsync(proxy.Port, vsftpd.User, vsftpd.Password, commands, active)
+            : await InetutilsFtpAsync(proxy.Port, vsftpd.User, vsftpd.Password, commands, active);
         Assert.True(result.ExitCode == 0, $"{result}\n{proxy.LogText}");
         foreach (var f in files)
         {
