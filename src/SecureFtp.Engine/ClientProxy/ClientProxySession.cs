@@ -348,8 +348,9 @@ namespace SecureFtp.ClientProxy
             var listener = new Socket(local.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
             try
             {
-                // The legacy client's data connection ends here, on the address it reached the proxy at.
-                listener.Bind(new IPEndPoint(local, _options.Transparent ? TransparentDataPort() : 0));
+                // The legacy client's data connection ends here, on the address it reached the proxy at. In transparent
+                // mode the firewall sends the client's connection to the server's address and this port here.
+                listener.Bind(new IPEndPoint(local, 0));
                 listener.Listen(1);
             }
             catch (SocketException e)
@@ -375,10 +376,6 @@ namespace SecureFtp.ClientProxy
                 await SendAsync($"227 Entering Passive Mode ({ServerDataChannel.FormatHostPort(new IPEndPoint(announced, port))}).").ConfigureAwait(false);
             }
         }
-
-        /// <summary>Transparent mode: the firewall sends the legacy client's data connection (to the server's address) to
-        /// the same port here, so any free port will do; 0 lets the system choose.</summary>
-        private static int TransparentDataPort() => 0;
 
         private async Task ActiveAsync(IPEndPoint? target, string verb)
         {
