@@ -36,7 +36,8 @@ public sealed class ClientProxyVsftpdTests(VsftpdFixture vsftpd) : IClassFixture
         await using var proxy = await RunningProxy.StartAsync(fixedUpstream ? $"{vsftpd.Host}:{vsftpd.Port}" : null, Upstream());
         string user = fixedUpstream ? vsftpd.User : $"{vsftpd.User}@{vsftpd.Host}:{vsftpd.Port}";
         string tag = $"{(fixedUpstream ? "fixed" : "routed")}-{(active ? "active" : "passive")}-{Guid.NewGuid():N}"[..24];
-        foreach (int size in Sizes)
+        // Issue 18's sizes: 0 B, 1 B and 32 MiB.
+        foreach (int size in new[] { 0, 1, 32 * 1024 * 1024 })
         {
             string name = $"curl-{tag}-{size}.bin";
             string local = WriteRandomFile(_work, name, size);
