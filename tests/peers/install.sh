@@ -24,7 +24,7 @@ export DEBIAN_FRONTEND=noninteractive
 # Servers, clients and tools that install side by side. systemd provides systemd-socket-activate,
 # which plays inetd for ftpd-ssl and inetutils-ftpd (both are inetd-style servers).
 # gcc builds the small certificate shim ftpd-ssl needs (see ftpd-ssl-cert-shim.c).
-apt_packages=(vsftpd curl lftp tnftp ftp-ssl tcpdump openssl systemd ca-certificates gcc libc6-dev)
+apt_packages=(vsftpd curl lftp tnftp inetutils-ftp ftp-ssl tcpdump openssl systemd ca-certificates gcc libc6-dev nftables iproute2)
 # Shared libraries the unpacked servers need (found with ldd; see the check at the end).
 library_packages=(libhiredis0.14 libmemcached11 libmemcachedutil2 libpcre2-posix3 libsodium23
                   libssl3 libcap2 libacl1 libidn2-0 libpcre2-8-0 libwrap0 libcrypt1 libpam0g libpam-modules)

@@ -59,6 +59,18 @@ namespace SecureFtp
         /// sets data protection. On REIN, <paramref name="greetingExpected"/> is false: the 220 was the REIN reply.</summary>
         private async Task OpenAndNegotiateAsync(bool greetingExpected, CancellationToken ct)
         {
+            await OpenAndSecureAsync(greetingExpected, ct).ConfigureAwait(false);
+            await LoginAsync(ct).ConfigureAwait(false);
+            await ReadFeaturesAsync(ct).ConfigureAwait(false);
+            await ApplyInitialProtectionAsync(ct).ConfigureAwait(false);
+            _currentType = null;
+        }
+
+        /// <summary>The half of <see cref="OpenAndNegotiateAsync"/> before any credential: the control connection,
+        /// the greeting, and the security negotiation (the server's key or certificate verified) under the policy.
+        /// The client proxy stops here until its legacy client has sent USER and PASS.</summary>
+        private async Task OpenAndSecureAsync(bool greetingExpected, CancellationToken ct)
+        {
             var order = MechanismOrder.Expand(Options);
             Port = Options.EffectivePort;
             if (greetingExpected)
@@ -98,11 +110,6 @@ namespace SecureFtp
                 await NegotiateSecurityAsync(order, ct).ConfigureAwait(false);
             // The record only matters up to the security exchange; keeping it would grow with the session.
             Control.Transcript = null;
-
-            await LoginAsync(ct).ConfigureAwait(false);
-            await ReadFeaturesAsync(ct).ConfigureAwait(false);
-            await ApplyInitialProtectionAsync(ct).ConfigureAwait(false);
-            _currentType = null;
         }
 
         /// <summary>Tries each allowed AUTH mechanism in order. A mechanism the server does not support (500/502/504)

@@ -12,6 +12,7 @@ public class ModuleLoadingTests
         "Connect-SecureFtp", "Disconnect-SecureFtp", "Get-SecureFtpSession", "Get-FtpChildItem", "Receive-FtpFile",
         "Send-FtpFile", "Set-FtpProtection", "Invoke-FtpCommand", "Remove-FtpItem", "New-FtpDirectory",
         "Rename-FtpItem", "Test-FtpPath", "Get-FtpFileHash", "Start-SecureFtpServer", "Stop-SecureFtpServer", "Get-SecureFtpServer",
+        "Start-SecureFtpClientProxy", "Get-SecureFtpClientProxy", "Stop-SecureFtpClientProxy",
         "Add-FtpTrustedKey", "Get-FtpTrustedKey", "Remove-FtpTrustedKey", "Test-SecureFtpServer", "New-SecureFtpKey",
     };
 
