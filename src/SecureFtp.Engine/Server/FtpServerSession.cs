@@ -3,7 +3,6 @@ using System.Collections.Generic;
 using System.IO;
 using System.Linq;
 using System.Net;
-using System.Net.Security;
 using System.Net.Sockets;
 using System.Threading;
 using System.Threading.Tasks;
@@ -15,7 +14,7 @@ namespace SecureFtp.Server
 {
     /// <summary>One client's control connection: the security front end shared by root and upstream mode.
     /// It answers AUTH, PBSZ, PROT, CCC, REIN, FEAT, QUIT and the data-port commands, applies the security policy
-    /// (RFC 4217 s.10, seed 000 s.6), runs data transfers in the background so ABOR and STAT are heard, and hands
+    /// (RFC 4217 s.10, the SafeTP paper, s.6), runs data transfers in the background so ABOR and STAT are heard, and hands
     /// every other command to the <see cref="IFtpCommandHandler"/>.</summary>
     internal sealed class FtpServerSession : IDisposable
     {

@@ -27,7 +27,7 @@ namespace SecureFtp.Server
         /// <summary>The client is leaving (QUIT): the handler says goodbye to anything behind it.</summary>
         Task<FtpReply> QuitAsync(CancellationToken ct);
 
-        /// <summary>Seed 000 s.6.3: while data protection is on, only commands the front end understands may pass.
+        /// <summary>The SafeTP paper, s.6.3: while data protection is on, only commands the front end understands may pass.
         /// Root mode understands everything it answers; upstream mode lists what it forwards knowingly.</summary>
         bool IsKnownCommand(string verb);
     }

@@ -16,7 +16,7 @@ namespace SecureFtp.Server
 {
     /// <summary>An FTP server that runs in the background of the process: the embedded file server
     /// (<see cref="SecureFtpServerOptions.Root"/>) or SafeTP's server proxy in front of a legacy ftpd
-    /// (<see cref="SecureFtpServerOptions.Upstream"/>, seed 000 s.3.2). Both offer TLS (AUTH TLS/SSL, implicit)
+    /// (<see cref="SecureFtpServerOptions.Upstream"/>, the SafeTP paper, s.3.2). Both offer TLS (AUTH TLS/SSL, implicit)
     /// and plain RFC 959 as the options allow.</summary>
     public sealed class SecureFtpServer : IDisposable
     {

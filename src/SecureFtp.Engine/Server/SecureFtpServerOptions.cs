@@ -11,14 +11,14 @@ using SecureFtp.Security.SafeTp;
 namespace SecureFtp.Server
 {
     /// <summary>How a <see cref="SecureFtpServer"/> runs. Set <see cref="Root"/> (embedded file server) or
-    /// <see cref="Upstream"/> (SafeTP server proxy in front of a legacy ftpd, seed 000 s.3.2), never both.</summary>
+    /// <see cref="Upstream"/> (SafeTP server proxy in front of a legacy ftpd, the SafeTP paper, s.3.2), never both.</summary>
     public sealed class SecureFtpServerOptions
     {
         /// <summary>Root mode: the directory served. Nothing outside it can be reached (.., symlinks, absolute paths).</summary>
         public string? Root { get; set; }
 
         /// <summary>Upstream mode: "host:port" of the legacy ftpd ("[::1]:2121" for IPv6). Commands go to it in
-        /// cleartext, so it should listen on loopback only (seed 000 s.3.2, s.6.4).</summary>
+        /// cleartext, so it should listen on loopback only (the SafeTP paper, s.3.2, s.6.4).</summary>
         public string? Upstream { get; set; }
 
         /// <summary>The address to listen on; loopback unless told otherwise.</summary>
@@ -51,7 +51,7 @@ namespace SecureFtp.Server
         public IDictionary<string, Func<SecureFtpServerConnection, IRfc2228Security>> Rfc2228Mechanisms { get; set; }
             = new Dictionary<string, Func<SecureFtpServerConnection, IRfc2228Security>>(StringComparer.OrdinalIgnoreCase);
 
-        /// <summary>Offers X-SafeTP1 (seed 000 s.5) with this branded DSA server key.</summary>
+        /// <summary>Offers X-SafeTP1 (the SafeTP paper, s.5) with this branded DSA server key.</summary>
         public SecureFtpServerOptions AddSafeTp(SafeTpServerKey key, SafeTpServerPolicy? policy = null)
         {
             if (key == null) throw new ArgumentNullException(nameof(key));
@@ -76,7 +76,7 @@ namespace SecureFtp.Server
             return this;
         }
 
-        /// <summary>Plain RFC 959 clients may log in without a security exchange (seed 000 s.4.3 and s.6.4).
+        /// <summary>Plain RFC 959 clients may log in without a security exchange (the SafeTP paper, s.4.3 and s.6.4).
         /// False (the default) is RFC 4217 s.10.1's "deny USER before TLS": USER gets 530 until AUTH succeeded,
         /// except anonymous when <see cref="AllowAnonymousInClear"/>.</summary>
         public bool AllowInsecure { get; set; }
@@ -132,7 +132,7 @@ namespace SecureFtp.Server
         /// <summary>How long a failed login counts against the address and the user name.</summary>
         public TimeSpan FailedLoginWindow { get; set; } = TimeSpan.FromMinutes(15);
 
-        /// <summary>Root mode greeting text (upstream mode relays the ftpd's own greeting, seed 000 s.4.3).</summary>
+        /// <summary>Root mode greeting text (upstream mode relays the ftpd's own greeting, the SafeTP paper, s.4.3).</summary>
         public string Banner { get; set; } = "SecureFtp server ready.";
 
         /// <summary>Receives what the server does: connections, commands (PASS and ACCT redacted) and replies,

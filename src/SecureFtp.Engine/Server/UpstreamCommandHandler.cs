@@ -1,11 +1,9 @@
 using System;
 using System.Collections.Generic;
-using System.Globalization;
 using System.Linq;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
-using System.Text.RegularExpressions;
 using System.Threading;
 using System.Threading.Tasks;
 using SecureFtp.Data;
@@ -13,13 +11,13 @@ using SecureFtp.Protocol;
 
 namespace SecureFtp.Server
 {
-    /// <summary>Upstream mode: SafeTP's server proxy (seed 000 s.3.2). Commands go to the legacy ftpd in cleartext
+    /// <summary>Upstream mode: SafeTP's server proxy (the SafeTP paper, s.3.2). Commands go to the legacy ftpd in cleartext
     /// over loopback; data connections are the proxy's own on the client side (protected as PROT says) and passive
     /// connections to the ftpd, so protected data always passes through the proxy and the ftpd never connects
     /// anywhere on its own (a forwarded PORT could send data around the proxy).</summary>
     internal sealed class UpstreamCommandHandler : IFtpCommandHandler
     {
-        /// <summary>Seed 000 s.6.3: the RFC 959 commands, their X- variants, and the extensions whose effect on data
+        /// <summary>The SafeTP paper, s.6.3: the RFC 959 commands, their X- variants, and the extensions whose effect on data
         /// connections the proxy knows. Anything else is refused while data protection is on.</summary>
         private static readonly HashSet<string> KnownCommands = new HashSet<string>(StringComparer.Ordinal)
         {
@@ -53,7 +51,7 @@ namespace SecureFtp.Server
             var backend = await FtpControlConnection.OpenAsync(_upstream.Host, _upstream.Port, _options.DataTimeout, new UTF8Encoding(false), ct).ConfigureAwait(false);
             backend.Trace = (sent, line) => _log(SecureFtpServerLogKind.Info, (sent ? "ftpd< " : "ftpd> ") + line);
             _backend = backend;
-            // Seed 000 s.4.3: the client sees the ftpd's own greeting.
+            // The SafeTP paper, s.4.3: the client sees the ftpd's own greeting.
             return await backend.ReadReplyAsync(ct).ConfigureAwait(false);
         }
 
