@@ -34,6 +34,7 @@
         'Remove-FtpTrustedKey'
         'Test-SecureFtpServer'
         'New-SecureFtpKey'
+        'Sync-FtpDirectory'
     )
     VariablesToExport      = @()
     AliasesToExport        = @()
