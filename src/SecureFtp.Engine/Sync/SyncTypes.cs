@@ -76,7 +76,16 @@ namespace SecureFtp.Sync
         public string Reason { get; internal set; }
 
         /// <summary>For Error: the error id scripts branch on (e.g. UnsafeRemoteName, HashUnavailable).</summary>
-        public string? ErrorId => (Exception as FtpException)?.ErrorId ?? (Exception != null ? Exception.GetType().Name : null);
+        public string? ErrorId => Exception switch
+        {
+            null => null,
+            FtpException ftp => ftp.ErrorId,
+            // The ids Sync-FtpDirectory's error records carry for local failures (ErrorRecords in the module).
+            System.IO.FileNotFoundException or System.IO.DirectoryNotFoundException => "LocalPathNotFound",
+            UnauthorizedAccessException => "LocalAccessDenied",
+            System.IO.IOException => "LocalIoError",
+            var other => other.GetType().Name,
+        };
 
         /// <summary>For Error: what went wrong.</summary>
         public Exception? Exception { get; internal set; }
