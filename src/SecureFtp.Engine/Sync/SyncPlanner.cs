@@ -78,7 +78,7 @@ namespace SecureFtp.Sync
                 string rel = pair.Key;
                 var s = pair.Value;
                 string remotePath = download ? s.Remote : RemotePath.Combine(remoteRoot, rel);
-                string localPath = download ? s.Local : s.Local;
+                string localPath = s.Local;
                 if (s.Kind == Kind.Other)
                 {
                     actions.Add(new SyncAction(SyncActionType.Skip, rel, remotePath, localPath, 0, $"Not a regular file or directory on the {sourceSide} side (a link or device): left alone."));
@@ -240,6 +240,13 @@ namespace SecureFtp.Sync
                     if (rel.Length > 0) actions.Add(SyncAction.Refused(rel, dir, "", e));
                     continue;
                 }
+                // Some servers (vsftpd) answer LIST for a path that does not exist with an empty listing. For the root
+                // of a download that would read as "the server has nothing", and -Delete would empty the local folder:
+                // an empty root must prove it is a directory.
+                if (rel.Length == 0 && items.Count == 0 && options.Direction == SyncDirection.Download
+                    && (await client.GetItemAsync(remoteRoot, ct).ConfigureAwait(false))?.Type != FtpItemType.Directory)
+                    throw new FtpException(FtpErrorKind.NotFound, "RemotePathNotFound",
+                        $"The remote folder {TerminalText.Sanitize(remoteRoot)} does not exist on {client.Host}; nothing was synced.");
                 foreach (var item in items)
                 {
                     string name = item.Name;

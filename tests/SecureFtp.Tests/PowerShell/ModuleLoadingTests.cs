@@ -13,6 +13,7 @@ public class ModuleLoadingTests
         "Send-FtpFile", "Set-FtpProtection", "Invoke-FtpCommand", "Remove-FtpItem", "New-FtpDirectory",
         "Rename-FtpItem", "Test-FtpPath", "Get-FtpFileHash", "Start-SecureFtpServer", "Stop-SecureFtpServer", "Get-SecureFtpServer",
         "Add-FtpTrustedKey", "Get-FtpTrustedKey", "Remove-FtpTrustedKey", "Test-SecureFtpServer", "New-SecureFtpKey",
+        "Sync-FtpDirectory",
     };
 
     [Fact]

@@ -102,4 +102,26 @@ public sealed class SyncVsftpdTests(VsftpdFixture vsftpd) : IClassFixture<Vsftpd
         Assert.Equal(SyncKit.Tree(Path.Combine(_work, "one")), SyncKit.Tree(Path.Combine(_work, "four")));
         Assert.Equal(SyncKit.Tree(vsftpd.LocalPath(_case)), SyncKit.Tree(Path.Combine(_work, "four")));
     }
+
+    [SkippableFact]
+    public async Task A_missing_remote_root_is_an_error_not_an_empty_tree_to_delete_against()
+    {
+        // vsftpd lists a path that does not exist as empty; with -Delete that must not empty the local folder.
+        using var client = await ConnectAsync();
+        string local = Path.Combine(_work, "precious");
+        SyncKit.WriteRandom(Path.Combine(local, "keep.bin"), 10);
+        var options = Options(SyncDirection.Download, local);
+        options.RemotePath = vsftpd.RemotePath(_case + "-typo");
+        options.Delete = true;
+        var e = await Assert.ThrowsAsync<FtpException>(() => SyncPlanner.PlanAsync(client, options));
+        Assert.Equal("RemotePathNotFound", e.ErrorId);
+        Assert.True(File.Exists(Path.Combine(local, "keep.bin")));
+
+        // An existing but empty remote folder is a real empty tree.
+        vsftpd.CreateFile($"{_case}/x.txt", 1);
+        File.Delete(vsftpd.LocalPath($"{_case}/x.txt"));
+        options.RemotePath = vsftpd.RemotePath(_case);
+        var result = await SyncKit.SyncAsync(client, options);
+        Assert.Equal(new[] { "keep.bin" }, result.Paths(SyncActionType.Delete));
+    }
 }
