@@ -37,6 +37,7 @@
         'Remove-FtpTrustedKey'
         'Test-SecureFtpServer'
         'New-SecureFtpKey'
+        'Sync-FtpDirectory'
     )
     VariablesToExport      = @()
     AliasesToExport        = @()

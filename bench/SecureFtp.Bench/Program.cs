@@ -14,7 +14,7 @@ var settings = BenchSettings.Parse(args);
 using var server = new BenchServer();
 server.Require();
 Console.WriteLine($"vsftpd on 127.0.0.1:{server.Port}; big file {settings.BigMiB} MiB, {settings.SmallCount} files of {settings.SmallKiB} KiB, {settings.Runs} rounds, the contenders taking turns (best run counts)");
-var big = server.CreateFile("big.bin", settings.BigMiB * 1024L * 1024);
+var big = settings.OnlySync ? null! : server.CreateFile("big.bin", settings.BigMiB * 1024L * 1024);
 for (int i = 1; i <= settings.SmallCount; i++) server.CreateFile($"small/f{i:D3}.bin", settings.SmallKiB * 1024L);
 string scratch = Directory.CreateTempSubdirectory("secureftp-bench-").FullName;
 var results = new List<Row>();
@@ -23,6 +23,13 @@ try
     var tools = new Tools(server, scratch);
 
     var log = settings.ShowRuns ? Console.Out : null;
+    string smallGlob = server.RemotePath($"small/f[001-{settings.SmallCount:D3}].bin");
+    if (settings.OnlySync)
+    {
+        await SyncRowsAsync();
+        Report.Print(results);
+        return 0;
+    }
 
     // 1. PROT P download of the big file, the contenders taking turns. The goal's download to a file starts with
     // the destination absent (removed before the run, untimed), so both write a new file. Over an existing file the
@@ -53,17 +60,17 @@ try
     results.Add(Row.Throughput($"PROT C {settings.BigMiB} MiB to memory", bytes, c[1], c[0], 1.0, "curl PROT C to /dev/null"));
 
     // 3. Many small files over one session: ours with PROT P against cleartext curl (and TLS curl for reference).
-    string smallGlob = server.RemotePath($"small/f[001-{settings.SmallCount:D3}].bin");
     var small = await Measure.TakingTurnsAsync(settings.Runs, log,
         new Contender("curl-clear", () => tools.CurlManyAsync(smallGlob, tls: false)),
         new Contender("ours", () => tools.OursManyAsync(settings.SmallCount)));
     var curlTls = (await Measure.TakingTurnsAsync(1, log, new Contender("curl-tls", () => tools.CurlManyAsync(smallGlob, tls: true))))[0];
     results.Add(Row.Time($"{settings.SmallCount} x {settings.SmallKiB} KiB, ours PROT P vs cleartext curl", small[1], small[0], 2.5));
     results.Add(Row.Time($"{settings.SmallCount} x {settings.SmallKiB} KiB, ours PROT P vs curl PROT P", small[1], curlTls, null));
+    await SyncRowsAsync();
 
     Report.Print(results);
 
-    // 4. Peak memory of a large PROT P transfer, in a fresh process so nothing else counts.
+    // 5. Peak memory of a large PROT P transfer, in a fresh process so nothing else counts.
     var huge = server.CreateFile("huge.bin", settings.MemoryMiB * 1024L * 1024);
     long peak = await tools.PeakMemoryAsync(huge.RemotePath);
     File.Delete(huge.LocalPath);
@@ -76,7 +83,22 @@ finally
 }
 return 0;
 
-internal sealed record BenchSettings(int BigMiB, int SmallCount, int SmallKiB, int MemoryMiB, int Runs, bool ShowRuns)
+// 4. The same small files as a scheduled job would fetch them (issue 14): a download sync over four PROT P sessions
+// (connect, list, compare, transfer) against cleartext curl over one connection, and lftp mirror --parallel=4 over TLS.
+async Task SyncRowsAsync()
+{
+    var tools = new Tools(server, scratch);
+    var log = settings.ShowRuns ? Console.Out : null;
+    string smallGlob = server.RemotePath($"small/f[001-{settings.SmallCount:D3}].bin");
+    var sync = await Measure.TakingTurnsAsync(settings.Runs, log,
+        new Contender("curl-clear", () => tools.CurlManyAsync(smallGlob, tls: false)),
+        new Contender("ours-sync4", () => tools.OursSyncAsync(server.RemotePath("small"), 4)),
+        new Contender("lftp-mirror4", () => tools.LftpMirrorAsync(server.RemotePath("small"), 4)));
+    results.Add(Row.Time($"{settings.SmallCount} x {settings.SmallKiB} KiB, sync -ThrottleLimit 4 PROT P vs cleartext curl", sync[1], sync[0], 1.0));
+    results.Add(Row.Time($"{settings.SmallCount} x {settings.SmallKiB} KiB, sync -ThrottleLimit 4 vs lftp mirror --parallel=4", sync[1], sync[2], null));
+}
+
+internal sealed record BenchSettings(int BigMiB, int SmallCount, int SmallKiB, int MemoryMiB, int Runs, bool ShowRuns, bool OnlySync)
 {
     public static BenchSettings Parse(string[] args)
     {
@@ -85,6 +107,6 @@ internal sealed record BenchSettings(int BigMiB, int SmallCount, int SmallKiB, i
             int i = Array.IndexOf(args, name);
             return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
         }
-        return new BenchSettings(Get("--big-mb", 256), Get("--small-count", 500), Get("--small-kb", 4), Get("--memory-mb", 1024), Get("--runs", 5), Array.IndexOf(args, "--show-runs") >= 0);
+        return new BenchSettings(Get("--big-mb", 256), Get("--small-count", 500), Get("--small-kb", 4), Get("--memory-mb", 1024), Get("--runs", 5), Array.IndexOf(args, "--show-runs") >= 0, Array.IndexOf(args, "--only-sync") >= 0);
     }
 }

@@ -64,6 +64,30 @@ internal sealed class Tools(FtpServerFixture server, string scratch)
         await client.DisconnectAsync();
     }
 
+    /// <summary>Sync-FtpDirectory's engine: a download sync of <paramref name="remoteDir"/> into a fresh folder over
+    /// <paramref name="throttle"/> PROT P sessions (connects, plans, transfers, disconnects: the whole job).</summary>
+    public async Task OursSyncAsync(string remoteDir, int throttle)
+    {
+        string dir = Fresh("ours-sync");
+        using var client = await FtpClient.ConnectAsync(Options(DataProtectionLevel.Private));
+        var plan = await SecureFtp.Sync.SyncPlanner.PlanAsync(client, new SecureFtp.Sync.SyncOptions { RemotePath = remoteDir, LocalPath = dir, ThrottleLimit = throttle });
+        int failed = 0;
+        await new SecureFtp.Sync.SyncRunner(plan, a => { if (a.Action == SecureFtp.Sync.SyncActionType.Error) Interlocked.Increment(ref failed); })
+            .RunAsync(client, plan.Actions.Where(a => a.Action == SecureFtp.Sync.SyncActionType.Download));
+        await client.DisconnectAsync();
+        if (failed > 0 || plan.Actions.Any(a => a.Action == SecureFtp.Sync.SyncActionType.Error))
+            throw new InvalidOperationException($"The sync had {failed} failed files.");
+    }
+
+    /// <summary>lftp mirror with parallel transfers, over TLS with PROT P.</summary>
+    public async Task LftpMirrorAsync(string remoteDir, int parallel)
+    {
+        string dir = Fresh("lftp-mirror");
+        string script = "set ssl:verify-certificate no; set ftp:ssl-force true; set ftp:ssl-protect-data true; set net:max-retries 1; " +
+                        $"open -u {server.User},{server.Password} -p {server.Port} 127.0.0.1; mirror --parallel={parallel} {remoteDir} {dir}";
+        await RunAsync(Peer.Require("lftp"), new[] { "-c", script });
+    }
+
     /// <summary>Runs the memory probe in a fresh process and returns its peak resident set (VmHWM) in bytes.</summary>
     public async Task<long> PeakMemoryAsync(string remotePath)
     {

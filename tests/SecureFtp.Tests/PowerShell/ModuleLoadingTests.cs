@@ -14,6 +14,7 @@ public class ModuleLoadingTests
         "Rename-FtpItem", "Test-FtpPath", "Get-FtpFileHash", "Start-SecureFtpServer", "Stop-SecureFtpServer", "Get-SecureFtpServer",
         "Start-SecureFtpClientProxy", "Get-SecureFtpClientProxy", "Stop-SecureFtpClientProxy",
         "Add-FtpTrustedKey", "Get-FtpTrustedKey", "Remove-FtpTrustedKey", "Test-SecureFtpServer", "New-SecureFtpKey",
+        "Sync-FtpDirectory",
     };
 
     [Fact]
