@@ -64,7 +64,8 @@ public class KilledJobTests(VsftpdFixture server, ITestOutputHelper output) : IC
                 var clock = Stopwatch.StartNew();
                 while (!(File.Exists(progressFile) && new FileInfo(progressFile).Length >= StallAt))
                 {
-                    Assert.False(job.HasExited, $"the job ended before it could be killed: {job.ExitCode}\n{job.StandardOutput.ReadToEnd()}{job.StandardError.ReadToEnd()}");
+                    if (job.HasExited)
+                        Assert.Fail($"the job ended before it could be killed: {job.ExitCode}\n{job.StandardOutput.ReadToEnd()}{job.StandardError.ReadToEnd()}\n{relay.Transcript}");
                     Assert.True(clock.Elapsed < TimeSpan.FromSeconds(90), "the transfer never reached the stall:\n" + relay.Transcript);
                     await Task.Delay(100);
                 }

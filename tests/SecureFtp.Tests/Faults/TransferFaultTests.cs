@@ -139,10 +139,18 @@ public class TransferFaultTests : IClassFixture<VsftpdFixture>, IClassFixture<Pl
                 }
 
                 // The user's answer to a failed transfer: run it again with -Resume.
-                using var again = await FtpClient.ConnectAsync(server.ClientOptions(relay.Port));
-                var result = download
-                    ? await again.DownloadFileAsync(server.RemotePath(name), final, resume: true)
-                    : await again.UploadFileAsync(final, server.RemotePath(name), resume: true);
+                TransferResult result;
+                try
+                {
+                    using var again = await FtpClient.ConnectAsync(server.ClientOptions(relay.Port));
+                    result = download
+                        ? await again.DownloadFileAsync(server.RemotePath(name), final, resume: true)
+                        : await again.UploadFileAsync(final, server.RemotePath(name), resume: true);
+                }
+                catch (FtpException e)
+                {
+                    throw new Xunit.Sdk.XunitException($"the resume failed: {e.ErrorId}: {e.Message}\n{context}\n--- after the fault:\n{relay.Transcript}");
+                }
                 Assert.Equal(expected, download ? Sha256(final) : server.RemoteSha256(name));
                 _output.WriteLine($"RESUME {serverName} {direction} {faultName}: from byte {result.StartOffset}, complete");
             }
