@@ -141,6 +141,8 @@ public sealed class FaultRelay : IAsyncDisposable
         /// <summary>The relay already told the client the transfer is complete; the server's own final reply is swallowed.</summary>
         public volatile bool FinalFabricated;
         public readonly TaskCompletionSource FinalReplySent = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        /// <summary>The transfer's 1xx reached the client (a clear-text server may send data before its 150).</summary>
+        public readonly TaskCompletionSource PreliminarySent = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 
     private async Task RunSessionAsync(Socket clientSocket)
@@ -296,6 +298,7 @@ public sealed class FaultRelay : IAsyncDisposable
                 return line;
             }
             await SendToClientAsync(s, line);
+            if (preliminary) transfer?.PreliminarySent.TrySetResult();
             if (last && !preliminary) return line;
         }
     }
@@ -421,6 +424,8 @@ public sealed class FaultRelay : IAsyncDisposable
                             Close(s.ServerSocket, reset: fault.Kind == FaultKind.ResetControl);
                             break;
                         case FaultKind.Early226:
+                            // After the 150: "early" is 226 before the data's end, not 226 before 150 (Reorder150And226).
+                            await transfer.PreliminarySent.Task.WaitAsync(TimeSpan.FromSeconds(30), s.Ended.Token);
                             Fired($"226 sent at {direction} byte {relayed}, the rest of the data 300 ms later");
                             transfer.FinalFabricated = true;
                             await SendToClientAsync(s, "226 Transfer complete.");
