@@ -269,6 +269,12 @@ namespace SecureFtp
             {
                 throw new FtpException(FtpErrorKind.Timeout, "DataTimeout", $"The protected data connection to {Options.Host} did not complete its handshake within {Options.DataTimeout.TotalSeconds:0} s.", inner: e);
             }
+            catch (Exception e) when (e is IOException or SocketException && !ct.IsCancellationRequested)
+            {
+                // A reset during the handshake (seen under load: 200 TLS sessions on a 2-core machine) is the module's
+                // own error, with an id, like every other broken data connection; not a bare IOException.
+                throw new FtpException(FtpErrorKind.Connection, "DataConnectionLost", $"The protected data connection to {Options.Host} broke during its handshake: {e.Message}", inner: e);
+            }
         }
 
         /// <summary>EPSV, else PASV. The data connection always goes to the control connection's peer address: a PASV

@@ -240,6 +240,12 @@ namespace SecureFtp
                     // REST+STOR is exact where the server has REST STREAM; APPE is the portable way to continue.
                     bool append = offset > 0 && !HasFeature("REST");
                     sent = await UploadUnlockedAsync(file, remotePath, offset, append, length, progress, ct).ConfigureAwait(false);
+                    // A server (or someone on the path) that answers 226 before the data went out has not stored the
+                    // file: without this the SIZE check below passes whenever SIZE finds nothing (found by the fault
+                    // relay's 226-before-150 case).
+                    if (sent != length - offset)
+                        throw new FtpException(FtpErrorKind.Truncated, "TransferTruncated",
+                            $"The upload of {full} to {remotePath} on {Options.Host} ended after {sent} of {length - offset} bytes: the server answered before it took the data.");
                 }
                 long? after = await GetSizeUnlockedAsync(remotePath, ct).ConfigureAwait(false);
                 if (after is long a && a != length)

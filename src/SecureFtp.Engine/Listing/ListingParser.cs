@@ -86,7 +86,7 @@ namespace SecureFtp.Listing
                 }
                 item.Name = name;
                 item.FullName = RemotePath.Combine(directory, name);
-                item.Length = long.Parse(m.Groups["size"].Value, CultureInfo.InvariantCulture);
+                item.Length = Number(m.Groups["size"].Value);
                 item.Permissions = m.Groups["perm"].Value;
                 item.Owner = m.Groups["owner"].Success ? m.Groups["owner"].Value : null;
                 item.Group = m.Groups["group"].Success ? m.Groups["group"].Value : null;
@@ -99,7 +99,7 @@ namespace SecureFtp.Listing
                 var item = new FtpListItem { RawLine = line, Name = m.Groups["name"].Value };
                 item.FullName = RemotePath.Combine(directory, item.Name);
                 item.Type = m.Groups["dir"].Success ? FtpItemType.Directory : FtpItemType.File;
-                if (m.Groups["size"].Success) item.Length = long.Parse(m.Groups["size"].Value, CultureInfo.InvariantCulture);
+                if (m.Groups["size"].Success) item.Length = Number(m.Groups["size"].Value);
                 string[] formats = { "MM-dd-yy h:mmtt", "MM-dd-yyyy h:mmtt", "MM-dd-yy H:mm", "MM-dd-yyyy H:mm" };
                 if (DateTime.TryParseExact(m.Groups["date"].Value + " " + m.Groups["time"].Value.ToUpperInvariant(), formats,
                         CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var dt))
@@ -113,19 +113,25 @@ namespace SecureFtp.Listing
         {
             int month = Array.IndexOf(new[] { "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec" }, m.Groups["month"].Value.ToLowerInvariant()) + 1;
             if (month == 0) return null;
-            int day = int.Parse(m.Groups["day"].Value, CultureInfo.InvariantCulture);
+            if (Number(m.Groups["day"].Value) is not long day) return null;
             try
             {
                 if (m.Groups["year"].Success)
-                    return new DateTime(int.Parse(m.Groups["year"].Value, CultureInfo.InvariantCulture), month, day, 0, 0, 0, DateTimeKind.Utc);
+                    return Number(m.Groups["year"].Value) is long year ? new DateTime((int)year, month, (int)day, 0, 0, 0, DateTimeKind.Utc) : null;
                 var parts = m.Groups["time"].Value.Split(':');
+                if (Number(parts[0]) is not long hour || Number(parts[1]) is not long minute) return null;
                 // "ls" shows a time instead of a year for dates within the last six months: pick the year
                 // that puts the date in the past (allowing a day of clock skew).
-                var dt = new DateTime(now.Year, month, day, int.Parse(parts[0], CultureInfo.InvariantCulture), int.Parse(parts[1], CultureInfo.InvariantCulture), 0, DateTimeKind.Utc);
+                var dt = new DateTime(now.Year, month, (int)day, (int)hour, (int)minute, 0, DateTimeKind.Utc);
                 return dt > now.AddDays(1) ? dt.AddYears(-1) : dt;
             }
             catch (ArgumentOutOfRangeException) { return null; }
         }
+
+        /// <summary>A field the patterns matched as digits: \d also matches non-ASCII digits, and a hostile server can
+        /// send more digits than a long holds. Either way the value is unknown (null), never an exception.</summary>
+        private static long? Number(string digits)
+            => long.TryParse(digits, NumberStyles.None, CultureInfo.InvariantCulture, out long n) ? n : (long?)null;
     }
 
     /// <summary>Remote paths are always '/'-separated, whatever the local OS.</summary>
