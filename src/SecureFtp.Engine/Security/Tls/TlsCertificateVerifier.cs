@@ -20,6 +20,8 @@ namespace SecureFtp.Security.Tls
         private readonly bool _skip;
         private readonly Action<string>? _warn;
         private readonly X509Certificate2Collection? _trustAnchors;
+        private readonly string? _trustStorePath;
+        private readonly int _port;
 
         /// <param name="trustAnchors">When set, the chain must end at one of these instead of the system roots
         /// (tests use a CA they made; production code passes null).</param>
@@ -31,6 +33,8 @@ namespace SecureFtp.Security.Tls
             _skip = options.SkipCertificateCheck;
             _warn = warn;
             _trustAnchors = trustAnchors;
+            _trustStorePath = options.TrustStorePath;
+            _port = options.EffectivePort;
         }
 
         /// <summary>The fingerprint of the certificate accepted on the control connection.</summary>
@@ -80,6 +84,18 @@ namespace SecureFtp.Security.Tls
                 if (_pins.Any(p => PinMatches(p, certificate)))
                     return Accept(fingerprint, "Pinned");
                 return Reject("pin mismatch: the certificate matches none of the pinned fingerprints", certificate);
+            }
+
+            // A pin recorded out of band (Add-FtpTrustedKey) for this host stands for the user's own pin: the
+            // certificate it names is accepted without the chain. Anything else still has to pass the chain and name.
+            try
+            {
+                if (Trust.TrustVerifier.IsCertificatePinned(new Trust.FileTrustStore(_trustStorePath), _host, _port, _hostAddress, certificate))
+                    return Accept(fingerprint, "TrustStore");
+            }
+            catch (FtpException storeUnusable)
+            {
+                return storeUnusable; // an unreadable store is refused with its own reason, never read as "no pin"
             }
 
             var problems = new List<string>();
