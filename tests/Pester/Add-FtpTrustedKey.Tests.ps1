@@ -1,7 +1,8 @@
 BeforeAll { . (Join-Path $PSScriptRoot 'TestSetup.ps1') }
-AfterEach { Get-SecureFtpSession | Disconnect-SecureFtp }
 
 Describe 'Add-FtpTrustedKey' {
+    AfterEach { Get-SecureFtpSession | Disconnect-SecureFtp }
+
     It 'records a fingerprint as an out-of-band key' {
         $key = Add-FtpTrustedKey -ComputerName Files.Example.Test -Fingerprint ('AB' * 32) -TrustStorePath TestDrive:/trust
         $key.Host | Should -Be 'files.example.test'
@@ -20,7 +21,7 @@ Describe 'Add-FtpTrustedKey' {
             $session = Connect-SecureFtp 127.0.0.1 -Port $server.Port -Credential $credential -Mechanism SafeTp -ErrorOnUntrusted `
                 -TrustStorePath TestDrive:/trust-safetp -ClientKey TestDrive:/keys/client.key
             $session.Mechanism | Should -Be 'X-SafeTP1'
-            $session.TrustSource | Should -Be 'OutOfBand'
+            $session.TrustSource | Should -Be 'TrustStore'
         }
         finally { $server | Stop-SecureFtpServer }
     }
@@ -33,6 +34,7 @@ Describe 'Add-FtpTrustedKey' {
         try {
             $session = Connect-SecureFtp 127.0.0.1 -Port $server.Port -Credential $credential -Mechanism Tls -TrustStorePath TestDrive:/trust-tls
             $session.IsConnected | Should -BeTrue
+            $session.TrustSource | Should -Be 'TrustStore'
         }
         finally { $server | Stop-SecureFtpServer }
     }
@@ -54,16 +56,17 @@ Describe 'Add-FtpTrustedKey' {
         Get-FtpTrustedKey bad.example.test -TrustStorePath TestDrive:/trust | Should -BeNullOrEmpty
     }
 
-    It 'reports a missing key file as LocalPathNotFound (ObjectNotFound)' {
+    It 'reports a missing key file as KeyFileUnreadable, naming the file' {
         Add-FtpTrustedKey -ComputerName x.example.test -Path TestDrive:/no-such.pub -KeyType X-SafeTP1 -TrustStorePath TestDrive:/trust -ErrorVariable failure -ErrorAction SilentlyContinue
-        $failure[0].FullyQualifiedErrorId | Should -Be 'LocalPathNotFound,SecureFtp.PowerShell.Commands.AddFtpTrustedKeyCommand'
-        $failure[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'
+        $failure[0].FullyQualifiedErrorId | Should -Be 'KeyFileUnreadable,SecureFtp.PowerShell.Commands.AddFtpTrustedKeyCommand'
+        "$($failure[0])" | Should -Match 'no-such\.pub'
+        Get-FtpTrustedKey x.example.test -TrustStorePath TestDrive:/trust | Should -BeNullOrEmpty
     }
 
-    It 'refuses a file that is not a key: InvalidKeyFile (SecurityError)' {
-        Set-Content TestDrive:/garbage.pub 'this is not a key'
-        Add-FtpTrustedKey -ComputerName x.example.test -Path TestDrive:/garbage.pub -KeyType X-SafeTP1 -TrustStorePath TestDrive:/trust -ErrorVariable failure -ErrorAction SilentlyContinue
+    It 'refuses a PEM file whose body is not base64: InvalidKeyFile (SecurityError)' {
+        Set-Content TestDrive:/garbage.pem "-----BEGIN PUBLIC KEY-----`n%%% not base64 %%%`n-----END PUBLIC KEY-----"
+        Add-FtpTrustedKey -ComputerName x.example.test -Path TestDrive:/garbage.pem -TrustStorePath TestDrive:/trust -ErrorVariable failure -ErrorAction SilentlyContinue
+        $failure[0].FullyQualifiedErrorId | Should -Be 'InvalidKeyFile,SecureFtp.PowerShell.Commands.AddFtpTrustedKeyCommand'
         $failure[0].CategoryInfo.Category | Should -Be 'SecurityError'
-        $failure[0].FullyQualifiedErrorId | Should -BeLike 'Invalid*,SecureFtp.PowerShell.Commands.AddFtpTrustedKeyCommand'
     }
 }

@@ -45,7 +45,7 @@ Describe 'Connect-SecureFtp' {
         Connect-SecureFtp 127.0.0.1 -Port $server.Port -Credential $server.Credential -CertificateThumbprint $wrong -ErrorVariable failure -ErrorAction SilentlyContinue
         $failure[0].FullyQualifiedErrorId | Should -BeLike 'CertificateRejected,*'
         $failure[0].CategoryInfo.Category | Should -Be 'SecurityError'
-        "$($failure[0])" | Should -Match $server.CertificateThumbprint.Substring(0, 8)
+        ("$($failure[0])" -replace ':') | Should -Match $server.CertificateThumbprint
         Get-SecureFtpSession | Where-Object Port -eq $server.Port | Should -BeNullOrEmpty
     }
 

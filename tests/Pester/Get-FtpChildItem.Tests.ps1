@@ -29,7 +29,7 @@ Describe 'Get-FtpChildItem' {
     }
 
     It 'keeps only files with -File and only directories with -Directory' {
-        (Get-FtpChildItem / -Recurse -File).Name | Should -Be @('top.txt', 'a.txt', 'b.txt')
+        (Get-FtpChildItem / -Recurse -File).RelativePath | Should -Be @('docs/a.txt', 'docs/deep/b.txt', 'top.txt')
         (Get-FtpChildItem / -Recurse -Directory).Name | Should -Be @('docs', 'deep')
     }
 

@@ -25,10 +25,10 @@ Describe 'Invoke-FtpCommand' {
         $reply.Code | Should -BeGreaterOrEqual 500
     }
 
-    It 'refuses a command with a line break (no command smuggling): InvalidArgument' {
+    It 'refuses a command with a line break (no command smuggling): InvalidArgument (ProtocolError)' {
         Invoke-FtpCommand "NOOP`r`nDELE /x" -ErrorVariable failure -ErrorAction SilentlyContinue
         $failure[0].FullyQualifiedErrorId | Should -Be 'InvalidArgument,SecureFtp.PowerShell.Commands.InvokeFtpCommandCommand'
-        $failure[0].CategoryInfo.Category | Should -Be 'InvalidArgument'
+        $failure[0].CategoryInfo.Category | Should -Be 'ProtocolError'
         (Invoke-FtpCommand NOOP).Code | Should -Be 200
     }
 

@@ -21,10 +21,9 @@ $containers = [Collections.Generic.List[object]]::new()
 $servers = [Collections.Generic.List[object]]::new()
 try {
     if ($Path) {
-        foreach ($p in $Path -split ',') { $containers.Add((New-PesterContainer -Path $p)) }
+        foreach ($p in $Path -split ',') { $containers.AddRange(@(New-PesterContainer -Path $p)) }
     }
     else {
-        $containers.Add((New-PesterContainer -Path $PSScriptRoot))
         $example = Join-Path $PSScriptRoot '..' '..' 'examples' 'Compliance.Tests.ps1'
         $embedded = Start-TestServer -RequireProtectedData
         $servers.Add($embedded)
@@ -40,10 +39,12 @@ try {
                         CertificateThumbprint = $vsftpd.CertificateThumbprint; CertificatePinned = $true
                     }))
         }
+        # After the example: some test files stop every server of the runspace when they finish.
+        $containers.AddRange(@(New-PesterContainer -Path $PSScriptRoot))
     }
 
     $configuration = New-PesterConfiguration
-    $configuration.Run.Container = $containers.ToArray()
+    $configuration.Run.Container = [Pester.ContainerInfo[]] $containers.ToArray()
     $configuration.Run.PassThru = $true
     $configuration.Output.Verbosity = 'Normal'
     $configuration.Output.RenderMode = 'Plaintext'

@@ -45,12 +45,12 @@ Describe 'New-SecureFtpKey' {
     }
 
     It 'refuses -Bits for a KEA key or a TLS certificate' {
-        { New-SecureFtpKey -Type TlsCertificate -Path TestDrive:/bits.pem -Bits 2048 } | Should -Throw -ErrorId 'Argument'
+        { New-SecureFtpKey -Type TlsCertificate -Path TestDrive:/bits.pem -Bits 2048 } | Should -Throw -ErrorId 'Argument,SecureFtp.PowerShell.Commands.NewSecureFtpKeyCommand'
         Test-Path TestDrive:/bits.pem | Should -BeFalse
     }
 
     It 'needs -Path for every key but the SafeTP client key' {
-        { New-SecureFtpKey -Type Kea } | Should -Throw -ErrorId 'Argument'
+        { New-SecureFtpKey -Type Kea } | Should -Throw -ErrorId 'Argument,SecureFtp.PowerShell.Commands.NewSecureFtpKeyCommand'
     }
 
     It 'refuses a key size it does not make' {

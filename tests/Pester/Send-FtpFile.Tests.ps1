@@ -51,10 +51,12 @@ Describe 'Send-FtpFile' {
     }
 
     It 'reports a missing local file as LocalPathNotFound (ObjectNotFound) and goes on' {
+        New-FtpDirectory /batch | Out-Null
         Send-FtpFile -Path (Join-Path $TestDrive 'nothere.bin'), $local -Destination /batch/ -ErrorVariable failure -ErrorAction SilentlyContinue
         $failure.Count | Should -Be 1
         $failure[0].FullyQualifiedErrorId | Should -Be 'LocalPathNotFound,SecureFtp.PowerShell.Commands.SendFtpFileCommand'
         $failure[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'
+        Test-Path (Join-Path $server.Root 'batch' 'upload.bin') | Should -BeTrue
     }
 
     It 'changes nothing under -WhatIf' {

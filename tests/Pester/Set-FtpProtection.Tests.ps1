@@ -37,7 +37,7 @@ Describe 'Set-FtpProtection' {
         try {
             $s = Connect-TestServer $strict
             Set-FtpProtection -Session $s -Level Clear -ErrorVariable failure -ErrorAction SilentlyContinue
-            $failure[0].FullyQualifiedErrorId | Should -Be 'SecurityPolicyNotMet,SecureFtp.PowerShell.Commands.SetFtpProtectionCommand'
+            $failure[0].FullyQualifiedErrorId | Should -Be 'DataProtectionRefused,SecureFtp.PowerShell.Commands.SetFtpProtectionCommand'
             $failure[0].CategoryInfo.Category | Should -Be 'SecurityError'
             "$($s.DataProtection)" | Should -Be 'Private'
             $s | Disconnect-SecureFtp

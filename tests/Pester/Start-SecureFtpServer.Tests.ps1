@@ -3,10 +3,11 @@ BeforeAll {
     $credential = New-TestCredential 'demo'
     Set-Content TestDrive:/served.txt 'served'
 }
-AfterEach { Get-SecureFtpSession | Disconnect-SecureFtp }
 AfterAll { Get-SecureFtpServer | Stop-SecureFtpServer }
 
 Describe 'Start-SecureFtpServer' {
+    AfterEach { Get-SecureFtpSession | Disconnect-SecureFtp }
+
     It 'serves a folder over TLS on loopback and a free port' {
         $server = Start-SecureFtpServer -Root TestDrive:/ -Credential $credential
         $server.ListenAddress | Should -Be ([ipaddress]::Loopback)
@@ -55,7 +56,8 @@ Describe 'Start-SecureFtpServer' {
     }
 
     It 'completes the mechanism names it offers' {
-        $result = TabExpansion2 -inputScript 'Start-SecureFtpServer -Mechanism KEA' -cursorColumn 37
+        $line = 'Start-SecureFtpServer -Mechanism KEA'
+        $result = TabExpansion2 -inputScript $line -cursorColumn $line.Length
         $result.CompletionMatches.CompletionText | Should -Contain 'KEA-SKIPJACK'
     }
 

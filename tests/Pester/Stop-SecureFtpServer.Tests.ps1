@@ -45,6 +45,6 @@ Describe 'Stop-SecureFtpServer' {
     }
 
     It 'refuses an argument that is not a server' {
-        { Stop-SecureFtpServer -Server 'ftp://127.0.0.1:21' } | Should -Throw -ErrorId 'ParameterArgumentTransformationError,SecureFtp.PowerShell.Commands.StopSecureFtpServerCommand'
+        { Stop-SecureFtpServer -Server 'ftp://127.0.0.1:21' } | Should -Throw -ErrorId 'CannotConvertArgumentNoMessage,SecureFtp.PowerShell.Commands.StopSecureFtpServerCommand'
     }
 }
