@@ -13,7 +13,8 @@
     -Task Test        Build, then every test: the xunit suite (tests/SecureFtp.Tests), the engine tests against the
                       netstandard2.0 engine (the build Windows PowerShell 5.1 loads; tests/SecureFtp.Engine.NetStandard.Tests),
                       and Pester 5.7.1 (fetched from NuGet into out/tools/Modules) over tests/Pester and
-                      examples/Compliance.Tests.ps1, in a fresh pwsh against out/SecureFtp. The last line is
+                      examples/Compliance.Tests.ps1, in a fresh pwsh against out/SecureFtp (and the package, which
+                      Package.Tests.ps1 installs with Save-PSResource). The last line is
                       "N passed, N failed, N skipped" over all of them; the exit code is 1 when anything failed.
     -Task Docs        With PlatyPS: refreshes docs/en-US/*.md from the built module and writes the MAML with
                       New-ExternalHelp. Without PlatyPS (NuGet does not serve it) the build already produces the MAML
@@ -156,6 +157,8 @@ function Invoke-Test {
         $netstandard = Join-Path $root 'tests' 'SecureFtp.Engine.NetStandard.Tests'
         if (Test-Path $netstandard) { $runs.Add((Invoke-Xunit $netstandard 'xunit-netstandard2.0')) }
     }
+    # Package.Tests.ps1 installs the package as users do.
+    New-ModulePackage | Out-Null
     $runs.Add((Invoke-PesterRun))
     Write-Host ''
     foreach ($run in $runs) {
@@ -190,6 +193,10 @@ New-ExternalHelp -Path '$(Join-Path $root 'docs' 'about_SecureFtp.md')' -OutputP
 # The module as users install it: every file the manifest names must be in the folder that is packed.
 function Invoke-Package {
     Invoke-Build
+    New-ModulePackage
+}
+
+function New-ModulePackage {
     $manifest = Import-PowerShellDataFile (Join-Path $module 'SecureFtp.psd1')
     $missing = @($manifest.FileList) + @($manifest.RootModule) + @($manifest.FormatsToProcess) + @($manifest.TypesToProcess) |
         Where-Object { $_ -and -not (Test-Path (Join-Path $module $_)) }
