@@ -115,8 +115,15 @@ function Invoke-Xunit([string] $Project, [string] $Name, [string[]] $Extra = @()
     $results = Join-Path $out 'test-results'
     $trx = "$Name.trx"
     Remove-Item (Join-Path $results $trx) -ErrorAction SilentlyContinue
-    & dotnet test $Project -c $Configuration --nologo --logger "trx;LogFileName=$trx" --results-directory $results @Extra | Out-Host
-    $code = $LASTEXITCODE
+    # The hosted-PowerShell tests must see the PSModulePath a plain shell has, not the one this pwsh built for itself
+    # (its $PSHOME modules would make the hosted engine try, and fail, to autoload pwsh's own Get-ChildItem & co.).
+    $savedModulePath = $env:PSModulePath
+    try {
+        $env:PSModulePath = $null
+        & dotnet test $Project -c $Configuration --nologo --logger "trx;LogFileName=$trx" --results-directory $results @Extra | Out-Host
+        $code = $LASTEXITCODE
+    }
+    finally { $env:PSModulePath = $savedModulePath }
     $counters = $null
     if (Test-Path (Join-Path $results $trx)) {
         [xml] $report = Get-Content -Raw (Join-Path $results $trx)
