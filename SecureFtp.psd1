@@ -41,12 +41,30 @@
     )
     VariablesToExport      = @()
     AliasesToExport        = @()
+    # What the package holds beside the binaries' dependencies (build.ps1 -Task Package checks each exists).
+    FileList               = @(
+        'SecureFtp.psd1'
+        'SecureFtp.psm1'
+        'SecureFtp.Format.ps1xml'
+        'SecureFtp.Types.ps1xml'
+        'LICENSE'
+        'CHANGELOG.md'
+        'en-US/SecureFtp.dll-Help.xml'
+        'en-US/about_SecureFtp.help.txt'
+        'bin/net8.0/SecureFtp.LoadContext.dll'
+        'bin/net8.0/deps/SecureFtp.dll'
+        'bin/net8.0/deps/SecureFtp.Engine.dll'
+        'bin/net8.0/deps/BouncyCastle.Cryptography.dll'
+        'bin/netstandard2.0/SecureFtp.dll'
+        'bin/netstandard2.0/SecureFtp.Engine.dll'
+        'bin/netstandard2.0/BouncyCastle.Cryptography.dll'
+    )
     PrivateData            = @{
         PSData = @{
             Tags         = @('FTP', 'FTPS', 'TLS', 'RFC4217', 'RFC2228', 'SafeTP', 'Security', 'FileTransfer', 'PSEdition_Core', 'PSEdition_Desktop', 'Windows', 'Linux', 'MacOS')
             ProjectUri   = 'https://github.com/secureftp/SecureFtp'
             LicenseUri   = 'https://github.com/secureftp/SecureFtp/blob/main/LICENSE'
-            ReleaseNotes = 'See CHANGELOG.md'
+            ReleaseNotes = 'See CHANGELOG.md in the module folder.'
         }
     }
 }

@@ -4,11 +4,14 @@
     Without -ComputerName it starts the module's embedded server on 127.0.0.1 and uses that.
 
 .DESCRIPTION
-    Runs in pwsh (Import-Module ./out/SecureFtp/SecureFtp.psd1 first, or put out/ on PSModulePath) and, where pwsh
-    is absent, in the PowerShell engine hosted by tools/SecureFtp.Host:
-        dotnet tools/SecureFtp.Host/bin/Debug/net10.0/SecureFtp.Host.dll examples/QuickStart.ps1
-        dotnet tools/SecureFtp.Host/bin/Debug/net10.0/SecureFtp.Host.dll examples/QuickStart.ps1 -ComputerName ... -UserName ... -Password ...
-    It uses only the language, .NET and SecureFtp's cmdlets, so it needs nothing the hosted engine lacks.
+    Runs in pwsh with the built module importable by name; from a fresh clone with only the .NET SDK:
+        dotnet tool restore && dotnet pwsh ./build.ps1 -Task QuickStart
+    (build.ps1 builds out/SecureFtp and runs this script in a fresh pwsh with out/ on PSModulePath). Against a
+    server of your own:
+        $env:PSModulePath = "$PWD/out" + [IO.Path]::PathSeparator + $env:PSModulePath
+        ./examples/QuickStart.ps1 -ComputerName ftp.example.com -UserName me -Password ...
+    It uses only the language, .NET and SecureFtp's cmdlets, so it also runs in the PowerShell engine hosted by
+    tools/SecureFtp.Host (the xunit suite's ScriptTests do that).
 
 .PARAMETER ComputerName
     The FTP server (it must offer AUTH TLS). Without it, the embedded server (Start-SecureFtpServer) serves a

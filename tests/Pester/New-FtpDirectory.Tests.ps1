@@ -1,20 +1,48 @@
 BeforeAll {
     . (Join-Path $PSScriptRoot 'TestSetup.ps1')
-    if ($HasServer) { $session = Connect-TestServer; $remote = New-TestRemoteDirectory }
+    $server = Start-TestServer
+    $session = Connect-TestServer $server
 }
-AfterAll { if ($HasServer) { Remove-FtpItem -Path $remote -Recurse; $session | Disconnect-SecureFtp } }
+AfterAll {
+    $session | Disconnect-SecureFtp
+    & $server.Stop
+}
 
-Describe 'New-FtpDirectory' -Skip:(-not $HasServer) {
-    It 'creates parents with -Force and returns the directory' {
-        (New-FtpDirectory -Path "$remote/x/y/z" -Force).Type | Should -Be 'Directory'
+Describe 'New-FtpDirectory' {
+    It 'creates a directory and returns it' {
+        $item = New-FtpDirectory /made
+        $item.IsDirectory | Should -BeTrue
+        Test-Path (Join-Path $server.Root 'made') -PathType Container | Should -BeTrue
     }
 
-    It 'accepts an existing directory with -Force' {
-        { New-FtpDirectory -Path "$remote/x" -Force -ErrorAction Stop } | Should -Not -Throw
+    It 'creates missing parents with -Force, and is quiet when it exists' {
+        New-FtpDirectory /a/b/c -Force | Out-Null
+        Test-Path (Join-Path $server.Root 'a' 'b' 'c') -PathType Container | Should -BeTrue
+        { New-FtpDirectory /a/b/c -Force -ErrorAction Stop } | Should -Not -Throw
     }
 
-    It 'fails without -Force when the parent is missing' {
-        New-FtpDirectory -Path "$remote/none/child" -ErrorVariable failure -ErrorAction SilentlyContinue
+    It 'creates every path piped to it' {
+        '/p1', '/p2' | New-FtpDirectory | Out-Null
+        Test-Path (Join-Path $server.Root 'p1'), (Join-Path $server.Root 'p2') | Should -Be @($true, $true)
+    }
+
+    It 'changes nothing under -WhatIf' {
+        New-FtpDirectory /whatif -WhatIf
+        Test-Path (Join-Path $server.Root 'whatif') | Should -BeFalse
+    }
+
+    It 'refuses -Force over a file: RemoteFileExists (ResourceExists)' {
+        New-ServedFile $server 'afile' | Out-Null
+        New-FtpDirectory /afile -Force -ErrorVariable failure -ErrorAction SilentlyContinue
+        $failure[0].FullyQualifiedErrorId | Should -Be 'RemoteFileExists,SecureFtp.PowerShell.Commands.NewFtpDirectoryCommand'
+        $failure[0].CategoryInfo.Category | Should -Be 'ResourceExists'
+        Test-Path (Join-Path $server.Root 'afile') -PathType Leaf | Should -BeTrue
+    }
+
+    It 'reports an existing directory without -Force as an error' {
+        New-FtpDirectory /twice | Out-Null
+        New-FtpDirectory /twice -ErrorVariable failure -ErrorAction SilentlyContinue
         $failure.Count | Should -Be 1
+        $failure[0].TargetObject | Should -Be '/twice'
     }
 }

@@ -7,12 +7,6 @@ Describe 'New-SecureFtpKey' {
         (Add-FtpTrustedKey -ComputerName keyed.example.test -Path $key.PublicKeyPath -KeyType X-SafeTP1 -TrustStorePath TestDrive:/trust).Fingerprint | Should -Be $key.Fingerprint
     }
 
-    It 'does not replace a key without -Force' {
-        New-SecureFtpKey -Type Client -Path TestDrive:/client.key -Bits 1024 | Out-Null
-        New-SecureFtpKey -Type Client -Path TestDrive:/client.key -Bits 1024 -ErrorVariable failure -ErrorAction SilentlyContinue
-        $failure[0].CategoryInfo.Category | Should -Be 'ResourceExists'
-    }
-
     It 'accepts the issue names SafeTpServer and SafeTpClient' {
         (New-SecureFtpKey -Type SafeTpServer -Path TestDrive:/named-server.key -Bits 1024).Type | Should -Be 'SafeTpServer'
         (New-SecureFtpKey -Type SafeTpClient -Path TestDrive:/named-client.key -Bits 1024).Type | Should -Be 'SafeTpClient'
@@ -32,5 +26,34 @@ Describe 'New-SecureFtpKey' {
         $server = Start-SecureFtpServer -Root TestDrive:/ -Certificate $tls.Path
         $server.CertificateThumbprint | Should -Be ($tls.Fingerprint -replace ':', '')
         $server | Stop-SecureFtpServer
+    }
+
+    It 'writes nothing under -WhatIf' {
+        New-SecureFtpKey -Type TlsCertificate -Path TestDrive:/whatif.pem -WhatIf
+        Test-Path TestDrive:/whatif.pem | Should -BeFalse
+    }
+
+    It 'does not replace a key without -Force: KeyFileExists (ResourceExists), old key kept' {
+        New-SecureFtpKey -Type Client -Path TestDrive:/client.key -Bits 1024 | Out-Null
+        $before = Get-FileHash TestDrive:/client.key
+        New-SecureFtpKey -Type Client -Path TestDrive:/client.key -Bits 1024 -ErrorVariable failure -ErrorAction SilentlyContinue
+        $failure[0].FullyQualifiedErrorId | Should -Be 'KeyFileExists,SecureFtp.PowerShell.Commands.NewSecureFtpKeyCommand'
+        $failure[0].CategoryInfo.Category | Should -Be 'ResourceExists'
+        (Get-FileHash TestDrive:/client.key).Hash | Should -Be $before.Hash
+        New-SecureFtpKey -Type Client -Path TestDrive:/client.key -Bits 1024 -Force | Out-Null
+        (Get-FileHash TestDrive:/client.key).Hash | Should -Not -Be $before.Hash
+    }
+
+    It 'refuses -Bits for a KEA key or a TLS certificate' {
+        { New-SecureFtpKey -Type TlsCertificate -Path TestDrive:/bits.pem -Bits 2048 } | Should -Throw -ErrorId 'Argument,SecureFtp.PowerShell.Commands.NewSecureFtpKeyCommand'
+        Test-Path TestDrive:/bits.pem | Should -BeFalse
+    }
+
+    It 'needs -Path for every key but the SafeTP client key' {
+        { New-SecureFtpKey -Type Kea } | Should -Throw -ErrorId 'Argument,SecureFtp.PowerShell.Commands.NewSecureFtpKeyCommand'
+    }
+
+    It 'refuses a key size it does not make' {
+        { New-SecureFtpKey -Type Server -Path TestDrive:/small.key -Bits 512 } | Should -Throw -ErrorId 'ParameterArgumentValidationError,SecureFtp.PowerShell.Commands.NewSecureFtpKeyCommand'
     }
 }

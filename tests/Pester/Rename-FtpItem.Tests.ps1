@@ -1,18 +1,48 @@
 BeforeAll {
     . (Join-Path $PSScriptRoot 'TestSetup.ps1')
-    if ($HasServer) { $session = Connect-TestServer; $remote = New-TestRemoteDirectory }
+    $server = Start-TestServer
+    $session = Connect-TestServer $server
 }
-AfterAll { if ($HasServer) { Remove-FtpItem -Path $remote -Recurse; $session | Disconnect-SecureFtp } }
+AfterAll {
+    $session | Disconnect-SecureFtp
+    & $server.Stop
+}
 
-Describe 'Rename-FtpItem' -Skip:(-not $HasServer) {
-    It 'renames in place' {
-        New-FtpDirectory -Path "$remote/old" | Out-Null
-        (Rename-FtpItem -Path "$remote/old" -NewName new -PassThru).FullName | Should -Be "$remote/new"
-        Test-FtpPath -Path "$remote/old" | Should -BeFalse
+Describe 'Rename-FtpItem' {
+    It 'renames within the directory by name' {
+        New-ServedFile $server 'dir/old.txt' | Out-Null
+        Rename-FtpItem /dir/old.txt new.txt
+        Test-Path (Join-Path $server.Root 'dir' 'new.txt') | Should -BeTrue
+        Test-Path (Join-Path $server.Root 'dir' 'old.txt') | Should -BeFalse
+    }
+
+    It 'moves to a full path and returns the item with -PassThru' {
+        New-ServedFile $server 'move.txt' 123 | Out-Null
+        New-FtpDirectory /target | Out-Null
+        $item = Rename-FtpItem /move.txt /target/moved.txt -PassThru
+        $item.FullName | Should -Be '/target/moved.txt'
+        $item.Length | Should -Be 123
+    }
+
+    It 'takes the path from a piped item (FullName)' {
+        New-ServedFile $server 'piped.txt' | Out-Null
+        Get-FtpChildItem /piped.txt | Rename-FtpItem -NewName renamed.txt
+        Test-Path (Join-Path $server.Root 'renamed.txt') | Should -BeTrue
     }
 
     It 'changes nothing under -WhatIf' {
-        Rename-FtpItem -Path "$remote/new" -NewName other -WhatIf
-        Test-FtpPath -Path "$remote/new" | Should -BeTrue
+        New-ServedFile $server 'stay.txt' | Out-Null
+        Rename-FtpItem /stay.txt moved.txt -WhatIf
+        Test-Path (Join-Path $server.Root 'stay.txt') | Should -BeTrue
+    }
+
+    It 'reports a missing source as RemotePathNotFound (ObjectNotFound)' {
+        Rename-FtpItem /absent.txt other.txt -ErrorVariable failure -ErrorAction SilentlyContinue
+        $failure[0].FullyQualifiedErrorId | Should -Be 'RemotePathNotFound,SecureFtp.PowerShell.Commands.RenameFtpItemCommand'
+        $failure[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'
+    }
+
+    It 'refuses an empty new name' {
+        { Rename-FtpItem /x.txt '' } | Should -Throw -ErrorId 'ParameterArgumentValidationError,SecureFtp.PowerShell.Commands.RenameFtpItemCommand'
     }
 }

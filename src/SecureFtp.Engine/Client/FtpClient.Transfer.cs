@@ -143,13 +143,23 @@ namespace SecureFtp
                 var clock = Stopwatch.StartNew();
                 long got = 0;
                 FtpReply? mdtm = null;
-                using (var file = OpenLocalForWrite(part, offset))
+                try
                 {
-                    // The remote time (MDTM) rides along with the transfer's commands where they are pipelined.
-                    if (offset != remoteSize)
-                        (got, mdtm) = await DownloadUnlockedAsync(remotePath, file, offset, remoteSize, progress, ct, alongside: "MDTM " + remotePath).ConfigureAwait(false);
-                    try { await file.FlushAsync(ct).ConfigureAwait(false); }
-                    catch (IOException e) { throw new FtpException(FtpErrorKind.LocalIo, "LocalWriteFailed", $"Could not finish writing {part}: {e.Message}", inner: e); }
+                    using (var file = OpenLocalForWrite(part, offset))
+                    {
+                        // The remote time (MDTM) rides along with the transfer's commands where they are pipelined.
+                        if (offset != remoteSize)
+                            (got, mdtm) = await DownloadUnlockedAsync(remotePath, file, offset, remoteSize, progress, ct, alongside: "MDTM " + remotePath).ConfigureAwait(false);
+                        try { await file.FlushAsync(ct).ConfigureAwait(false); }
+                        catch (IOException e) { throw new FtpException(FtpErrorKind.LocalIo, "LocalWriteFailed", $"Could not finish writing {part}: {e.Message}", inner: e); }
+                    }
+                }
+                catch when (offset == 0)
+                {
+                    // Nothing to resume from a fresh download that got no byte (RETR refused, e.g. a missing file):
+                    // an empty .part would only be litter beside the files that did arrive. One with bytes stays for -Resume.
+                    DeleteIfEmpty(part);
+                    throw;
                 }
                 var modified = mdtm != null ? ModifiedTimeOf(mdtm) : await GetModifiedTimeUnlockedAsync(remotePath, ct).ConfigureAwait(false);
                 if (modified is DateTime m) File.SetLastWriteTimeUtc(part, m);
@@ -161,6 +171,16 @@ namespace SecureFtp
 #endif
                 return new TransferResult { RemotePath = remotePath, LocalPath = final, Bytes = got, Elapsed = clock.Elapsed, Resumed = offset > 0, StartOffset = offset };
             }, ct).ConfigureAwait(false);
+        }
+
+        private static void DeleteIfEmpty(string path)
+        {
+            try
+            {
+                var info = new FileInfo(path);
+                if (info.Exists && info.Length == 0) info.Delete();
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { /* the original failure is what matters */ }
         }
 
         private static FileStream OpenLocalForWrite(string path, long offset)
