@@ -34,7 +34,7 @@ namespace SecureFtp.PowerShell
             ["LocalFileExists"] = "Use -Force to overwrite it or -Resume to continue it.",
             ["RemoteFileExists"] = "Use -Force to overwrite it or -Resume to continue it.",
             ["SecurityNotAvailable"] = "Use -FallbackPolicy Warn or Allow, or -Mechanism None, to accept a cleartext session.",
-            ["CertificateRejected"] = "If you trust this certificate, pin it with its fingerprint (-CertificateThumbprint).",
+            ["CertificateRejected"] = "If you trust this certificate, pin it with its fingerprint (-CertificateThumbprint, or Add-FtpTrustedKey -KeyType TLS). If the trust store pins another certificate for this host and the change is genuine, replace that pin (Remove-FtpTrustedKey -KeyType TLS, then Add-FtpTrustedKey).",
             ["KeaCredentialMissing"] = "Give one with -KeaCredential (New-SecureFtpKey -Type Kea makes one).",
         };
 
