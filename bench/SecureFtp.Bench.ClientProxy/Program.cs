@@ -76,9 +76,9 @@ try
 
     double dl = directLatency.Min(), pl = proxyLatency.Min(), ds = directSpeed.Max(), ps = proxySpeed.Max();
     var table = new StringBuilder();
-    table.AppendLine($"# Client proxy: added latency and throughput ({DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores, loopback, TLS PROT P)");
+    table.AppendLine(System.Globalization.CultureInfo.InvariantCulture, $"# Client proxy: added latency and throughput ({DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores, loopback, TLS PROT P)");
     table.AppendLine();
-    table.AppendLine($"Best of {runs} runs; latency is the median of {noops} NOOPs per run, throughput a {sizeMb} MiB download.");
+    table.AppendLine(System.Globalization.CultureInfo.InvariantCulture, $"Best of {runs} runs; latency is the median of {noops} NOOPs per run, throughput a {sizeMb} MiB download.");
     table.AppendLine();
     table.AppendLine("| path | NOOP median (ms) | download (MiB/s) |");
     table.AppendLine("| --- | ---: | ---: |");

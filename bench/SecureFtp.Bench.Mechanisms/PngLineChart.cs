@@ -59,11 +59,13 @@ internal sealed class PngLineChart
         return chart.Encode();
     }
 
+    private static readonly int[] NiceMultiples = [1, 2, 5, 10];
+
     /// <summary>1, 2 or 5 times a power of ten, at least <paramref name="rough"/>.</summary>
     private static double NiceStep(double rough)
     {
         double power = Math.Pow(10, Math.Floor(Math.Log10(Math.Max(rough, 1e-9))));
-        return new[] { 1, 2, 5, 10 }.Select(m => m * power).First(s => s >= rough);
+        return NiceMultiples.Select(m => m * power).First(s => s >= rough);
     }
 
     private void Fill(int x, int y, int w, int h, (byte R, byte G, byte B) color)

@@ -66,7 +66,7 @@ static void WriteFigure8(string outDirectory, int sizeMiB, List<(int Pbsz, doubl
     File.WriteAllLines(Path.Combine(outDirectory, "figure8.csv"),
         rows.Select(r => $"{r.Pbsz},{r.MBps:0.00}").Prepend("pbsz_bytes,mb_per_s"));
     var md = new StringBuilder($"X-SafeTP1 download of {sizeMiB} MiB over 127.0.0.1, embedded server, best of runs (MB/s = 10^6 B/s)\n\n| PBSZ | MB/s |\n|---:|---:|\n");
-    foreach (var r in rows) md.Append($"| {r.Pbsz / 1024} KiB | {r.MBps:0.0} |\n");
+    foreach (var r in rows) md.Append(System.Globalization.CultureInfo.InvariantCulture, $"| {r.Pbsz / 1024} KiB | {r.MBps:0.0} |\n");
     File.WriteAllText(Path.Combine(outDirectory, "figure8.md"), md.ToString());
     var png = PngLineChart.Render("X-SAFETP1 DOWNLOAD THROUGHPUT", "PBSZ (KIB)", "MB/S",
         rows.Select(r => (Math.Log2(r.Pbsz), r.MBps)).ToList(), x => (Math.Pow(2, x) / 1024).ToString("0", CultureInfo.InvariantCulture));
@@ -82,7 +82,7 @@ static void WriteMechanisms(string outDirectory, int sizeMiB, List<(string Name,
     File.WriteAllLines(Path.Combine(outDirectory, "mechanisms.csv"),
         rows.Select(r => $"{r.Name},{r.MBps:0.00},{r.MBps / tls:0.000},{r.MBps / safeTp:0.000},\"{r.Details}\"").Prepend("mechanism,mb_per_s,ratio_to_tls,ratio_to_safetp,negotiated"));
     var md = new StringBuilder($"PROT P download of {sizeMiB} MiB over 127.0.0.1, embedded server, FtpClient to memory, best of runs (MB/s = 10^6 B/s)\n\n| Mechanism | MB/s | vs TLS | vs X-SafeTP1 | Negotiated |\n|---|---:|---:|---:|---|\n");
-    foreach (var r in rows) md.Append($"| {r.Name} | {r.MBps:0.0} | {r.MBps / tls:0.00}x | {r.MBps / safeTp:0.00}x | {r.Details} |\n");
+    foreach (var r in rows) md.Append(System.Globalization.CultureInfo.InvariantCulture, $"| {r.Name} | {r.MBps:0.0} | {r.MBps / tls:0.00}x | {r.MBps / safeTp:0.00}x | {r.Details} |\n");
     File.WriteAllText(Path.Combine(outDirectory, "mechanisms.md"), md.ToString());
 }
 

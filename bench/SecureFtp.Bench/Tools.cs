@@ -8,12 +8,14 @@ namespace SecureFtp.Bench;
 /// <summary>The contenders: this module's engine, curl and lftp, each fetching from the same server.</summary>
 internal sealed class Tools(FtpServerFixture server, string scratch)
 {
+    private static readonly string[] CurlTlsOptions = ["--ssl-reqd", "--insecure"];
+
     private string Url(string remotePath) => $"ftp://127.0.0.1:{server.Port}{remotePath}";
 
     public async Task CurlAsync(string remotePath, string output, bool tls, bool privateData)
     {
         var args = new List<string> { "-sS", "--user", $"{server.User}:{server.Password}", "-o", output, Url(remotePath) };
-        if (tls) args.InsertRange(0, new[] { "--ssl-reqd", "--insecure" });
+        if (tls) args.InsertRange(0, CurlTlsOptions);
         if (tls && !privateData) args.Insert(0, "--ftp-ssl-control");
         await RunAsync(Peer.Require("curl"), args);
     }
@@ -23,7 +25,7 @@ internal sealed class Tools(FtpServerFixture server, string scratch)
     {
         string dir = Fresh("curl-small");
         var args = new List<string> { "-sS", "--user", $"{server.User}:{server.Password}", "-o", Path.Combine(dir, "#1.bin"), Url(globUrlPath) };
-        if (tls) args.InsertRange(0, new[] { "--ssl-reqd", "--insecure" });
+        if (tls) args.InsertRange(0, CurlTlsOptions);
         await RunAsync(Peer.Require("curl"), args);
     }
 

@@ -330,6 +330,7 @@ public static class ParserTargets
         => Encoding.UTF8.GetString(input).Split('\n').Select(l => l.TrimEnd('\r')).Take(10_000);
 
     /// <summary>A property that must hold of what a parser returned; its failure is a finding, like a crash.</summary>
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Naming", "CA1710", Justification = "A finding of the fuzzer, named as the property tests report it.")]
     public sealed class PropertyViolation(string message) : Exception(message);
 
     private static void Check(bool condition, string what)

@@ -66,10 +66,10 @@ sealed record ParameterHelp(string Name, string Description, Dictionary<string, 
     {
         var element = new XElement(Maml.Cmd + "parameter",
             new XAttribute("required", Required.ToString().ToLowerInvariant()),
-            new XAttribute("variableLength", Type.EndsWith("[]").ToString().ToLowerInvariant()),
+            new XAttribute("variableLength", Type.EndsWith("[]", StringComparison.Ordinal).ToString().ToLowerInvariant()),
             new XAttribute("globbing", Field("Accept wildcard characters", "False")),
             new XAttribute("pipelineInput", Field("Accept pipeline input", "False")),
-            new XAttribute("position", Field("Position", "Named").ToLowerInvariant() == "named" ? "named" : Field("Position")),
+            new XAttribute("position", string.Equals(Field("Position", "Named"), "named", StringComparison.OrdinalIgnoreCase) ? "named" : Field("Position")),
             new XAttribute("aliases", Field("Aliases", "none")),
             new XElement(Maml.M + "name", Name),
             Maml.Paras(Maml.M + "description", CommandHelp.SplitParagraphs(Description)));
@@ -153,7 +153,7 @@ sealed class CommandHelp
                 case HeadingBlock { Level: 3 } h3:
                     FlushSubsection();
                     subsection = InlineText(h3.Inline);
-                    if (section == "PARAMETERS" && subsection.StartsWith("-"))
+                    if (section == "PARAMETERS" && subsection.StartsWith('-'))
                         parameter = new ParameterHelp(subsection.Substring(1), "", new());
                     break;
                 case FencedCodeBlock code:
@@ -240,7 +240,7 @@ sealed class CommandHelp
                 new XElement(Maml.Dev + "code", e.Code),
                 Maml.Paras(Maml.Dev + "remarks", SplitParagraphs(e.Remarks))))),
             new XElement(Maml.Cmd + "relatedLinks", Links.Select(l => new XElement(Maml.M + "navigationLink",
-                new XElement(Maml.M + "linkText", l.Text), new XElement(Maml.M + "uri", l.Uri.EndsWith(".md") ? "" : l.Uri)))));
+                new XElement(Maml.M + "linkText", l.Text), new XElement(Maml.M + "uri", l.Uri.EndsWith(".md", StringComparison.Ordinal) ? "" : l.Uri)))));
     }
 }
 
@@ -253,11 +253,11 @@ static class AboutTopic
         bool inCode = false;
         foreach (var raw in markdown.Replace("\r\n", "\n").Split('\n'))
         {
-            if (raw.StartsWith("```")) { inCode = !inCode; continue; }
+            if (raw.StartsWith("```", StringComparison.Ordinal)) { inCode = !inCode; continue; }
             if (inCode) { sb.Append("        ").Append(raw).Append('\n'); continue; }
-            if (raw.StartsWith("# ")) sb.Append(raw.Substring(2).Trim().ToUpperInvariant()).Append('\n');
-            else if (raw.StartsWith("## ")) sb.Append(raw.Substring(3).Trim().ToUpperInvariant()).Append('\n');
-            else if (raw.StartsWith("### ")) sb.Append("  ").Append(raw.Substring(4).Trim()).Append('\n');
+            if (raw.StartsWith("# ", StringComparison.Ordinal)) sb.Append(raw.Substring(2).Trim().ToUpperInvariant()).Append('\n');
+            else if (raw.StartsWith("## ", StringComparison.Ordinal)) sb.Append(raw.Substring(3).Trim().ToUpperInvariant()).Append('\n');
+            else if (raw.StartsWith("### ", StringComparison.Ordinal)) sb.Append("  ").Append(raw.Substring(4).Trim()).Append('\n');
             else sb.Append(raw.Length > 0 ? "    " + raw.Replace("`", "") : "").Append('\n');
         }
         return sb.ToString();

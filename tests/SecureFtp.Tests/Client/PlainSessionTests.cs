@@ -99,7 +99,7 @@ public class PlainSessionTests(PlainVsftpdFixture server) : IClassFixture<PlainV
         var back = new MemoryStream();
         await client.DownloadAsync(remote, back);
         Assert.Equal(data, back.ToArray());
-        Assert.Contains(await client.ListAsync(server.RemotePath("")), i => i.FullName.EndsWith(Path.GetFileName(remote)));
+        Assert.Contains(await client.ListAsync(server.RemotePath("")), i => i.FullName.EndsWith(Path.GetFileName(remote), StringComparison.Ordinal));
     }
 
     [SkippableFact]

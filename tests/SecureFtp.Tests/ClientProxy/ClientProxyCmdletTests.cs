@@ -27,7 +27,7 @@ public sealed class ClientProxyCmdletTests : IDisposable
             $proxy.Mode
             $proxy.ListenAddress.ToString()
             """, ("served", served), ("credential", CmdletSessionTests.Credential("demo", "demo-password"))).ThrowOnError().Output.Select(o => o.ToString()).ToList();
-        int port = int.Parse(started[0]);
+        int port = int.Parse(started[0], System.Globalization.CultureInfo.InvariantCulture);
         Assert.Equal(new[] { "Fixed", "127.0.0.1" }, started.Skip(1));
 
         string back = Path.Combine(_root, "back.txt");

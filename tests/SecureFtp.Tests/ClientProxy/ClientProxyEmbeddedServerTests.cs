@@ -174,7 +174,7 @@ public sealed class ClientProxyEmbeddedServerTests : IDisposable
         var curl = await CurlListAsync(proxy.Port, $"{RunningServer.UserName}@127.0.0.1:{server.Port}", RunningServer.Password);
         Assert.NotEqual(0, curl.ExitCode);
 
-        Assert.DoesNotContain(server.Log, e => e.Kind == SecureFtpServerLogKind.Command && (e.Message.StartsWith("USER") || e.Message.StartsWith("PASS")));
+        Assert.DoesNotContain(server.Log, e => e.Kind == SecureFtpServerLogKind.Command && (e.Message.StartsWith("USER", StringComparison.Ordinal) || e.Message.StartsWith("PASS", StringComparison.Ordinal)));
         Assert.True(proxy.Proxy.RefusedSessions >= 2);
     }
 
@@ -190,7 +190,7 @@ public sealed class ClientProxyEmbeddedServerTests : IDisposable
         var greeting = await legacy.ReadReplyAsync();
         Assert.True(greeting.Code == 421, greeting.Text);
         Assert.Contains("-AcceptKey", greeting.Text);
-        Assert.DoesNotContain(server.Log, e => e.Kind == SecureFtpServerLogKind.Command && (e.Message.StartsWith("USER") || e.Message.StartsWith("PASS")));
+        Assert.DoesNotContain(server.Log, e => e.Kind == SecureFtpServerLogKind.Command && (e.Message.StartsWith("USER", StringComparison.Ordinal) || e.Message.StartsWith("PASS", StringComparison.Ordinal)));
         Assert.Empty(new FileTrustStore(upstream.TrustStorePath).GetAll());
     }
 
@@ -207,7 +207,7 @@ public sealed class ClientProxyEmbeddedServerTests : IDisposable
         var greeting = await legacy.ReadReplyAsync();
         Assert.True(greeting.Code == 421, greeting.Text);
         Assert.Contains("127.0.0.1", greeting.Text);
-        Assert.DoesNotContain(server.Log, e => e.Kind == SecureFtpServerLogKind.Command && (e.Message.StartsWith("USER") || e.Message.StartsWith("PASS")));
+        Assert.DoesNotContain(server.Log, e => e.Kind == SecureFtpServerLogKind.Command && (e.Message.StartsWith("USER", StringComparison.Ordinal) || e.Message.StartsWith("PASS", StringComparison.Ordinal)));
     }
 
     [Fact]
@@ -220,7 +220,7 @@ public sealed class ClientProxyEmbeddedServerTests : IDisposable
         var greeting = await legacy.ReadReplyAsync();
         Assert.True(greeting.Code == 421, greeting.Text);
         Assert.Contains("No credential was sent", greeting.Text);
-        Assert.DoesNotContain(server.Log, e => e.Kind == SecureFtpServerLogKind.Command && (e.Message.StartsWith("USER") || e.Message.StartsWith("PASS")));
+        Assert.DoesNotContain(server.Log, e => e.Kind == SecureFtpServerLogKind.Command && (e.Message.StartsWith("USER", StringComparison.Ordinal) || e.Message.StartsWith("PASS", StringComparison.Ordinal)));
     }
 
     /// <summary>A capture of the upstream leg (the server on its own loopback address) shows neither the password nor the
@@ -272,7 +272,7 @@ public sealed class ClientProxyEmbeddedServerTests : IDisposable
         Assert.Equal(230, (await legacy.SendAsync("PASS " + RunningServer.Password)).Code);
         Assert.Equal(200, (await legacy.SendAsync("TYPE I")).Code);
         var epsv = await legacy.SendAsync("EPSV");
-        int port = int.Parse(epsv.Text.Split('|')[3]);
+        int port = int.Parse(epsv.Text.Split('|')[3], System.Globalization.CultureInfo.InvariantCulture);
         using var data = new System.Net.Sockets.TcpClient();
         await data.ConnectAsync(IPAddress.Loopback, port);
         var opened = await legacy.SendAsync("RETR big.bin");
@@ -305,7 +305,7 @@ public sealed class ClientProxyEmbeddedServerTests : IDisposable
         var final = await legacy.ReadReplyAsync();
         Assert.True(final.Code is 426 or 451, $"after {received} of {32 * 1024 * 1024} bytes: {final.Text}\n{proxy.LogText}");
         Assert.False(dataEndedCleanly && received < 32 * 1024 * 1024 && final.Code == 226);
-        Assert.DoesNotContain(legacy.Transcript, l => l.StartsWith("226"));
+        Assert.DoesNotContain(legacy.Transcript, l => l.StartsWith("226", StringComparison.Ordinal));
         Assert.True(received < 32 * 1024 * 1024);
 
         // The session is still usable afterwards.

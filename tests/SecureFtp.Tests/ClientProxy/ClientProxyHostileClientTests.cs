@@ -86,7 +86,7 @@ public sealed class ClientProxyHostileClientTests
         // The session still works.
         Assert.Equal(257, (await legacy.SendAsync("PWD")).Code);
         Assert.Equal(221, (await legacy.SendAsync("QUIT")).Code);
-        Assert.DoesNotContain(server.Log, e => e.Kind == SecureFtpServerLogKind.Command && e.Message.StartsWith("CCC"));
+        Assert.DoesNotContain(server.Log, e => e.Kind == SecureFtpServerLogKind.Command && e.Message.StartsWith("CCC", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -97,7 +97,7 @@ public sealed class ClientProxyHostileClientTests
         await using var proxy = await RunningProxy.StartAsync($"127.0.0.1:{server.Port}", TlsUpstream());
         using var legacy = await LoggedInAsync(proxy.Port);
         var epsv = await legacy.SendAsync("EPSV");
-        int port = int.Parse(epsv.Text.Split('|')[3]);
+        int port = int.Parse(epsv.Text.Split('|')[3], System.Globalization.CultureInfo.InvariantCulture);
         // A thief from another loopback address races to the port first; it must get nothing.
         using var thief = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         thief.Bind(new IPEndPoint(IPAddress.Parse("127.0.0.3"), 0));
@@ -126,7 +126,7 @@ public sealed class ClientProxyHostileClientTests
         Assert.Equal(200, (await legacy.SendAsync("TYPE I")).Code);
         var epsv = await legacy.SendAsync("EPSV");
         using var data = new TcpClient();
-        await data.ConnectAsync(IPAddress.Loopback, int.Parse(epsv.Text.Split('|')[3]));
+        await data.ConnectAsync(IPAddress.Loopback, int.Parse(epsv.Text.Split('|')[3], System.Globalization.CultureInfo.InvariantCulture));
         Assert.Equal(150, (await legacy.SendAsync("RETR big.bin")).Code);
         var buffer = new byte[65536];
         Assert.True(await data.GetStream().ReadAsync(buffer) > 0);
@@ -149,7 +149,7 @@ public sealed class ClientProxyHostileClientTests
         Assert.Equal(530, (await legacy.SendAsync("PASS wrong")).Code);
         Assert.Equal(331, (await legacy.SendAsync(user)).Code);
         Assert.Equal(230, (await legacy.SendAsync("PASS " + RunningServer.Password)).Code);
-        Assert.All(server.Log.Where(e => e.Kind == SecureFtpServerLogKind.Command && e.Message.StartsWith("USER")),
+        Assert.All(server.Log.Where(e => e.Kind == SecureFtpServerLogKind.Command && e.Message.StartsWith("USER", StringComparison.Ordinal)),
             e => Assert.Equal("USER " + RunningServer.UserName, e.Message));
         Assert.Single(server.Log, e => e.Kind == SecureFtpServerLogKind.Command && e.Message == "AUTH TLS");
     }

@@ -103,11 +103,11 @@ public static class LegacyThroughProxy
     {
         if (!File.Exists(executable)) Peer.Unavailable($"{package} is not installed; run tests/peers/install.sh as root.");
         var script = new StringBuilder();
-        script.Append($"user {user} {password}\n").Append("binary\n");
+        script.Append(System.Globalization.CultureInfo.InvariantCulture, $"user {user} {password}\n").Append("binary\n");
         if (modeCommand != null) script.Append(modeCommand).Append('\n');
         foreach (var c in commands) script.Append(c).Append('\n');
         script.Append("quit\n");
-        return ExternalProcess.RunAsync(executable, options.Concat(new[] { "127.0.0.1", port.ToString() }), Limit, script.ToString());
+        return ExternalProcess.RunAsync(executable, options.Concat(new[] { "127.0.0.1", port.ToString(System.Globalization.CultureInfo.InvariantCulture) }), Limit, script.ToString());
     }
 
     public static string Sha256Of(string path) => FtpServerFixture.Sha256Of(path);
@@ -127,7 +127,7 @@ public sealed class RawLegacyClient : IDisposable
     private readonly TcpClient _tcp;
     private readonly StreamReader _reader;
     private readonly Stream _stream;
-    public readonly List<string> Transcript = new();
+    public List<string> Transcript { get; } = new();
 
     private RawLegacyClient(TcpClient tcp)
     {
@@ -153,7 +153,7 @@ public sealed class RawLegacyClient : IDisposable
         text.Append(first);
         if (first.Length > 3 && first[3] == '-')
         {
-            string end = first.Substring(0, 3) + " ";
+            string end = string.Concat(first.AsSpan(0, 3), " ");
             while (true)
             {
                 string line = await _reader.ReadLineAsync(cts.Token) ?? throw new IOException("closed");
@@ -162,7 +162,7 @@ public sealed class RawLegacyClient : IDisposable
                 if (line.StartsWith(end, StringComparison.Ordinal)) break;
             }
         }
-        return (int.Parse(first.Substring(0, 3)), text.ToString());
+        return (int.Parse(first.AsSpan(0, 3), System.Globalization.CultureInfo.InvariantCulture), text.ToString());
     }
 
     public async Task<(int Code, string Text)> SendAsync(string line)

@@ -44,7 +44,7 @@ public sealed class ProbeVsftpd : VsftpdFixture
         var config = start.ArgumentList.Count > 0 ? start.ArgumentList[^1] : start.Arguments.Trim();
         var certificate = WriteWorkFile("probe-cert.pem", Certificate.ExportCertificatePem() + "\n");
         var key = WriteWorkFile("probe-key.pem", _keyPem);
-        File.SetUnixFileMode(key, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(key, UnixFileMode.UserRead | UnixFileMode.UserWrite);
         File.AppendAllText(config, $"rsa_cert_file={certificate}\nrsa_private_key_file={key}\n{_settings.Trim()}\n");
         return start;
     }

@@ -65,7 +65,7 @@ public sealed class ServerProbeTests
         Assert.Contains(r.Mechanisms, m => m.Name == "Implicit TLS" && !m.Offered);
         Assert.StartsWith("220", r.Greeting);
         Assert.Contains("EPSV", r.Features);
-        Assert.Contains(r.FeaturesAfterTls, f => f.StartsWith("PROT"));
+        Assert.Contains(r.FeaturesAfterTls, f => f.StartsWith("PROT", StringComparison.Ordinal));
 
         Assert.True(r.CleartextLoginRefused);
         Assert.StartsWith("530", r.CleartextLoginReply);

@@ -101,7 +101,7 @@ public class KilledJobTests(VsftpdFixture server, ITestOutputHelper output) : IC
     private Process Start(string script, string direction, int port, string remote, string local, bool resume)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in new[] { HostProgram, script, "-Direction", direction, "-ComputerName", server.Host, "-Port", port.ToString(), "-User", server.User,
+        foreach (var a in new[] { HostProgram, script, "-Direction", direction, "-ComputerName", server.Host, "-Port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "-User", server.User,
                      "-Password", server.Password, "-Thumbprint", server.CertificateThumbprint!, "-Remote", remote, "-Local", local })
             start.ArgumentList.Add(a);
         if (resume) start.ArgumentList.Add("-Resume");

@@ -12,6 +12,7 @@ namespace SecureFtp.Tests.Hostile;
 public sealed class CredentialLeakTests : IAsyncLifetime
 {
     private readonly HostileFtpServer _server = new();
+    private static readonly System.Buffers.SearchValues<char> LineBreaks = System.Buffers.SearchValues.Create("\r\n\0");
 
     public Task InitializeAsync() => Task.CompletedTask;
     public async Task DisposeAsync() => await _server.DisposeAsync();
@@ -26,7 +27,7 @@ public sealed class CredentialLeakTests : IAsyncLifetime
             yield return e.FullyQualifiedErrorId;
             yield return e.ErrorDetails?.Message ?? "";
             yield return e.ErrorDetails?.RecommendedAction ?? "";
-            yield return e.CategoryInfo.GetMessage();
+            yield return e.CategoryInfo.GetMessage(System.Globalization.CultureInfo.InvariantCulture);
             yield return e.TargetObject?.ToString() ?? "";
             for (Exception? x = e.Exception; x != null; x = x.InnerException)
             {
@@ -68,7 +69,7 @@ public sealed class CredentialLeakTests : IAsyncLifetime
         // Nothing was sent: the server never even saw a connection.
         Assert.Equal(0, _server.Connections);
         AssertNowhere("s3cret-pw", result);
-        string tail = password.Substring(password.IndexOfAny(new[] { '\r', '\n', '\0' }) + 1);
+        string tail = password.Substring(password.AsSpan().IndexOfAny(LineBreaks) + 1);
         if (tail.Length > 3) AssertNowhere(tail, result);
     }
 
@@ -129,7 +130,7 @@ public sealed class CredentialLeakTests : IAsyncLifetime
         Assert.Equal("InvalidArgument", Assert.Single(result.Errors).FullyQualifiedErrorId.Split(',')[0]);
         Assert.Contains("PASS", result.Errors[0].Exception.Message);
         AssertNowhere("raw-secret", result);
-        Assert.DoesNotContain(_server.Commands, c => c.Contains("raw-secret") || c.StartsWith("DELE"));
+        Assert.DoesNotContain(_server.Commands, c => c.Contains("raw-secret") || c.StartsWith("DELE", StringComparison.Ordinal));
     }
 
     [Fact]

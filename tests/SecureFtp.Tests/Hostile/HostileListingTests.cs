@@ -93,7 +93,7 @@ public sealed class HostileListingTests : IAsyncLifetime
         _server.Listing = dir => dir.StartsWith('/') ? Dir("again") : null;
         using var ps = new HostedPowerShell();
         var result = Run(ps, "@(Get-FtpChildItem -Recurse -Directory).Count").ThrowOnError();
-        Assert.Equal(65, Convert.ToInt32(result.Single()));   // the default -Depth 64, plus the top level
+        Assert.Equal(65, Convert.ToInt32(result.Single(), System.Globalization.CultureInfo.InvariantCulture));   // the default -Depth 64, plus the top level
         Assert.Equal(65, _server.Commands.Count(c => c.StartsWith("LIST", StringComparison.Ordinal)));
     }
 

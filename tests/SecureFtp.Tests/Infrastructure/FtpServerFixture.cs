@@ -186,7 +186,7 @@ public abstract class FtpServerFixture : IDisposable
         if (Directory.Exists(WorkDirectory))
             foreach (var log in Directory.GetFiles(WorkDirectory, "*.log"))
             {
-                try { text.Append($"--- {Path.GetFileName(log)}\n").Append(File.ReadAllText(log)); }
+                try { text.Append(System.Globalization.CultureInfo.InvariantCulture, $"--- {Path.GetFileName(log)}\n").Append(File.ReadAllText(log)); }
                 catch (IOException) { /* still being written: skip this one */ }
             }
         return text.ToString();

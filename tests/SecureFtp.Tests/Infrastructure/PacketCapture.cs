@@ -79,7 +79,7 @@ public sealed class PacketCapture : IDisposable
         // wait until the file stops growing first.
         await WaitUntilFileSettlesAsync();
         if (!_tcpdump.HasExited)
-            kill(_tcpdump.Id, SignalInterrupt);
+            _ = kill(_tcpdump.Id, SignalInterrupt);   // a failed signal shows as the time-out below
         using (var limit = new CancellationTokenSource(TimeSpan.FromSeconds(15)))
             await _tcpdump.WaitForExitAsync(limit.Token);
         // WaitForExit (without a time-out) also waits until the redirected stderr is read to its end.

@@ -16,7 +16,7 @@ public static class PeerUser
         {
             var fields = line.Split(':');
             if (fields.Length >= 4 && fields[0] == Name)
-                return (int.Parse(fields[2]), int.Parse(fields[3]));
+                return (int.Parse(fields[2], System.Globalization.CultureInfo.InvariantCulture), int.Parse(fields[3], System.Globalization.CultureInfo.InvariantCulture));
         }
         return null;
     }
@@ -26,10 +26,11 @@ public static class PeerUser
     public static void GiveOwnership(string path)
     {
         var ids = TryGetIds() ?? throw new InvalidOperationException($"The test login '{Name}' does not exist.");
-        if (chown(path, ids.Uid, ids.Gid) != 0)
+        if (chown(System.Text.Encoding.UTF8.GetBytes(path + "\0"), ids.Uid, ids.Gid) != 0)
             throw new IOException($"chown {Name} {path} failed: errno {Marshal.GetLastPInvokeError()}");
     }
 
+    // The path goes as the NUL-terminated UTF-8 bytes libc reads, spelled out rather than left to string marshalling.
     [DllImport("libc", SetLastError = true)]
-    private static extern int chown(string path, int owner, int group);
+    private static extern int chown(byte[] path, int owner, int group);
 }

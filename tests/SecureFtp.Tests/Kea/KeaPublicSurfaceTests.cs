@@ -34,7 +34,7 @@ public class KeaPublicSurfaceTests
                     FieldInfo f => new[] { f.FieldType },
                     _ => Array.Empty<Type>(),
                 };
-                if (signature.Any(t => t.FullName?.StartsWith("Org.BouncyCastle") == true))
+                if (signature.Any(t => t.FullName?.StartsWith("Org.BouncyCastle", StringComparison.Ordinal) == true))
                     offenders.Add($"{type.Name}.{member.Name}");
             }
         }

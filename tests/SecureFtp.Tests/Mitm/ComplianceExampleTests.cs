@@ -75,7 +75,7 @@ public sealed class ComplianceExampleTests
             certificateLifetime: TimeSpan.FromDays(90));
         var outcomes = RunExample(server);
         Assert.Equal(6, outcomes.Count);
-        Assert.Equal(new[] { "Skipped: presents the pinned certificate" }, outcomes.Where(o => !o.StartsWith("Passed: ")));
+        Assert.Equal(new[] { "Skipped: presents the pinned certificate" }, outcomes.Where(o => !o.StartsWith("Passed: ", StringComparison.Ordinal)));
     }
 
     [SkippableFact]
@@ -89,7 +89,7 @@ public sealed class ComplianceExampleTests
             "Failed: refuses a login in cleartext",
             "Failed: requires PROT P (protected data connections)",
             "Failed: refuses TLS 1.0 and TLS 1.1",
-        }, outcomes.Where(o => o.StartsWith("Failed: ")));
+        }, outcomes.Where(o => o.StartsWith("Failed: ", StringComparison.Ordinal)));
         Assert.Equal(6, outcomes.Count);
     }
 }

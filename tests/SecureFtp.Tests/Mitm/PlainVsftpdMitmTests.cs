@@ -23,7 +23,7 @@ public sealed class PlainVsftpdMitmTests(PlainVsftpdFixture server) : IClassFixt
         {
             var pasv = Regex.Match(line, @"^227 .*\((\d+),(\d+),(\d+),(\d+),(\d+),(\d+)\)");
             if (fromClient || !pasv.Success) return false;
-            int port = int.Parse(pasv.Groups[5].Value) * 256 + int.Parse(pasv.Groups[6].Value);
+            int port = int.Parse(pasv.Groups[5].Value, System.Globalization.CultureInfo.InvariantCulture) * 256 + int.Parse(pasv.Groups[6].Value, System.Globalization.CultureInfo.InvariantCulture);
             // The attacker waits on the announced port at its own address, ready to serve or swallow the data.
             attacker = new TcpListener(AttackerAddress, port);
             attacker.Start();

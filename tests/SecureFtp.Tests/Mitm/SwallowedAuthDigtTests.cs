@@ -46,7 +46,7 @@ public sealed class SwallowedAuthDigtTests : IDisposable
         lock (commandsFromClient)
         {
             Assert.Contains(commandsFromClient, c => c.StartsWith("AUTH X-SafeTP1", StringComparison.OrdinalIgnoreCase)); // it did fall
-            Assert.DoesNotContain(commandsFromClient, c => c.StartsWith("USER") || c.StartsWith("PASS"));
+            Assert.DoesNotContain(commandsFromClient, c => c.StartsWith("USER", StringComparison.Ordinal) || c.StartsWith("PASS", StringComparison.Ordinal));
         }
     }
 

@@ -72,7 +72,7 @@ internal sealed class TlsInterceptingProxy : IAsyncDisposable
                 }
                 await WriteLineAsync(server, command);
                 string finalReply = await RelayReplyAsync(server, client);
-                if (!underTls && command.StartsWith("AUTH TLS", StringComparison.OrdinalIgnoreCase) && finalReply.StartsWith("234"))
+                if (!underTls && command.StartsWith("AUTH TLS", StringComparison.OrdinalIgnoreCase) && finalReply.StartsWith("234", StringComparison.Ordinal))
                 {
                     var toServer = new SslStream(server, false, (_, _, _, _) => true);
                     await toServer.AuthenticateAsClientAsync("localhost");

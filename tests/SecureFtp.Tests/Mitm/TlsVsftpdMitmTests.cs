@@ -66,7 +66,7 @@ public sealed class TlsVsftpdMitmTests(VsftpdFixture server) : IClassFixture<Vsf
         Assert.False(PacketCapture.Contains(wire, "USER "), "USER crossed the client leg");
         Assert.False(PacketCapture.Contains(wire, "PASS "), "PASS crossed the client leg");
         Assert.False(PacketCapture.Contains(wire, server.Password), "the password crossed the client leg");
-        Assert.DoesNotContain(commands, c => c.StartsWith("USER") || c.StartsWith("PASS"));
+        Assert.DoesNotContain(commands, c => c.StartsWith("USER", StringComparison.Ordinal) || c.StartsWith("PASS", StringComparison.Ordinal));
         Assert.Empty(warnings);
     }
 
@@ -83,7 +83,7 @@ public sealed class TlsVsftpdMitmTests(VsftpdFixture server) : IClassFixture<Vsf
 
         Assert.Single(warnings);
         Assert.Contains("CLEARTEXT", warnings[0]);
-        Assert.Contains(commands, c => c.StartsWith("USER "));
+        Assert.Contains(commands, c => c.StartsWith("USER ", StringComparison.Ordinal));
         Assert.Equal("LoginRefused", e.ErrorId);
         Assert.Contains("may require a secure connection", e.Message);
     }
@@ -99,7 +99,7 @@ public sealed class TlsVsftpdMitmTests(VsftpdFixture server) : IClassFixture<Vsf
         var e = await Assert.ThrowsAsync<FtpException>(() => FtpClient.ConnectAsync(UnpinnedOptionsThrough(proxy.Port, FallbackPolicy.Allow, warnings)));
 
         Assert.Empty(warnings);
-        Assert.Contains(commands, c => c.StartsWith("USER "));
+        Assert.Contains(commands, c => c.StartsWith("USER ", StringComparison.Ordinal));
         Assert.Equal("LoginRefused", e.ErrorId);
     }
 
@@ -121,7 +121,7 @@ public sealed class TlsVsftpdMitmTests(VsftpdFixture server) : IClassFixture<Vsf
         Assert.Equal(("CoercedFallbackRefused", FtpErrorKind.Policy), (e.ErrorId, e.Kind));
         Assert.Contains(_trustStore, e.Message);
         Assert.Empty(warnings);
-        Assert.DoesNotContain(commands, c => c.StartsWith("USER") || c.StartsWith("PASS"));
+        Assert.DoesNotContain(commands, c => c.StartsWith("USER", StringComparison.Ordinal) || c.StartsWith("PASS", StringComparison.Ordinal));
     }
 
     [SkippableTheory]
@@ -139,7 +139,7 @@ public sealed class TlsVsftpdMitmTests(VsftpdFixture server) : IClassFixture<Vsf
         var e = await Assert.ThrowsAsync<FtpException>(() => FtpClient.ConnectAsync(options));
 
         Assert.Equal(("CoercedFallbackRefused", FtpErrorKind.Policy), (e.ErrorId, e.Kind));
-        Assert.DoesNotContain(commands, c => c.StartsWith("USER") || c.StartsWith("PASS"));
+        Assert.DoesNotContain(commands, c => c.StartsWith("USER", StringComparison.Ordinal) || c.StartsWith("PASS", StringComparison.Ordinal));
     }
 
     [SkippableTheory]
@@ -173,7 +173,7 @@ public sealed class TlsVsftpdMitmTests(VsftpdFixture server) : IClassFixture<Vsf
             Assert.Equal(DataProtectionLevel.Private, client.DataProtection);
             Assert.StartsWith("/", await client.GetWorkingDirectoryAsync()); // the session still answers, in step: PWD gives a path
         }
-        Assert.Contains(proxy.CommandsAfterTls, c => c.StartsWith("PASS "));
+        Assert.Contains(proxy.CommandsAfterTls, c => c.StartsWith("PASS ", StringComparison.Ordinal));
     }
 
     [SkippableFact]

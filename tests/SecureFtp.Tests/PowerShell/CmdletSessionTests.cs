@@ -6,7 +6,7 @@ namespace SecureFtp.Tests.PowerShell;
 
 /// <summary>The cmdlets, run through the hosted PowerShell engine against a real vsftpd with explicit TLS
 /// (require_ssl_reuse=YES), its certificate pinned by thumbprint.</summary>
-public class CmdletSessionTests(VsftpdFixture server) : IClassFixture<VsftpdFixture>, IDisposable
+public sealed class CmdletSessionTests(VsftpdFixture server) : IClassFixture<VsftpdFixture>, IDisposable
 {
     private readonly string _local = Directory.CreateTempSubdirectory("secureftp-ps-").FullName;
 
@@ -79,7 +79,7 @@ public class CmdletSessionTests(VsftpdFixture server) : IClassFixture<VsftpdFixt
             Connect-SecureFtp -ComputerName $hostName -Port $port -Credential $credential -Mechanism Tls -CertificateThumbprint $thumbprint
             """, ("credential", Credential(server.User, "not-the-password")), ("hostName", server.Host), ("port", server.Port), ("thumbprint", server.CertificateThumbprint));
         Assert.Empty(result.Output);
-        var error = Assert.Single(result.Errors, e => e.FullyQualifiedErrorId.StartsWith("LoginRefused"));
+        var error = Assert.Single(result.Errors, e => e.FullyQualifiedErrorId.StartsWith("LoginRefused", StringComparison.Ordinal));
         Assert.Equal("LoginRefused,SecureFtp.PowerShell.Commands.ConnectSecureFtpCommand", error.FullyQualifiedErrorId);
         Assert.Equal(ErrorCategory.SecurityError, error.CategoryInfo.Category);
         Assert.DoesNotContain("not-the-password", error.ToString());

@@ -6,7 +6,7 @@ namespace SecureFtp.Tests.PowerShell;
 
 /// <summary>The engine says what happened; the cmdlet layer adds what a PowerShell user can do about it
 /// (ErrorRecords maps error ids to hints that name the cmdlets' parameters).</summary>
-public class ErrorHintTests : IDisposable
+public sealed class ErrorHintTests : IDisposable
 {
     private readonly string _root = Directory.CreateTempSubdirectory("secureftp-hints-").FullName;
 

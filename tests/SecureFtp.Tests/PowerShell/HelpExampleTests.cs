@@ -21,7 +21,7 @@ public class HelpExampleTests(VsftpdFixture server) : IClassFixture<VsftpdFixtur
             }
             """).ThrowOnError().Output.Select(o => o.ToString().Split('|', 3)).ToList();
         var available = ps.Run("(Get-Command -CommandType Cmdlet, Function, Alias).Name").ThrowOnError().Output.Select(o => o.ToString()).ToHashSet(StringComparer.OrdinalIgnoreCase);
-        return examples.Where(e => Runnable(e[2], available)).Select(e => new object[] { e[0], int.Parse(e[1]), e[2] }).ToList();
+        return examples.Where(e => Runnable(e[2], available)).Select(e => new object[] { e[0], int.Parse(e[1], System.Globalization.CultureInfo.InvariantCulture), e[2] }).ToList();
     }
 
     private static bool Runnable(string code, HashSet<string> available)

@@ -29,7 +29,7 @@ public class HelpTests
             @($help.parameters.parameter | Where-Object { ($_.description | ForEach-Object Text) -join '' } | ForEach-Object name) -join ','
             """, ("cmdlet", cmdlet)).ThrowOnError().Output.Select(o => o?.ToString() ?? "").ToList();
         string synopsis = facts[0], description = facts[1];
-        int examples = int.Parse(facts[2]);
+        int examples = int.Parse(facts[2], System.Globalization.CultureInfo.InvariantCulture);
         var parameters = facts[3].Split(',').Where(p => !CommonParameters.Contains(p)).ToList();
         var documented = facts[4].Split(',', StringSplitOptions.RemoveEmptyEntries).ToHashSet(StringComparer.OrdinalIgnoreCase);
 
@@ -38,7 +38,7 @@ public class HelpTests
         Assert.DoesNotContain(cmdlet, synopsis.Split(' ')[0]);
         Assert.True(description.Length > 40, $"{cmdlet} has no real description");
         Assert.True(examples >= 2, $"{cmdlet} has {examples} examples");
-        Assert.Empty(parameters.Where(p => !documented.Contains(p)));
+        Assert.DoesNotContain(parameters, p => !documented.Contains(p));
     }
 
     [Fact]

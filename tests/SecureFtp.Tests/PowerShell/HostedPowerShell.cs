@@ -77,5 +77,6 @@ public sealed record ScriptResult(
         return this;
     }
 
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Naming", "CA1720", Justification = "Reads like LINQ Single(): the one output object, or a failure.")]
     public object? Single() => Output.Count == 1 ? Output[0]?.BaseObject : throw new InvalidOperationException($"Expected one output object, got {Output.Count}: {string.Join(", ", Output)}");
 }

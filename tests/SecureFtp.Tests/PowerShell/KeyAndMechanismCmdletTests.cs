@@ -8,7 +8,7 @@ namespace SecureFtp.Tests.PowerShell;
 
 /// <summary>Issue 4's and 5's cmdlet surface through the hosted engine: New-SecureFtpKey for every -Type, and
 /// Start-SecureFtpServer offering TLS, X-SafeTP1 and KEA-SKIPJACK at once with Connect-SecureFtp round trips over each.</summary>
-public class KeyAndMechanismCmdletTests : IDisposable
+public sealed class KeyAndMechanismCmdletTests : IDisposable
 {
     private readonly string _work = Directory.CreateTempSubdirectory("secureftp-keys-").FullName;
     private string Root => Directory.CreateDirectory(Path.Combine(_work, "served")).FullName;

@@ -56,7 +56,7 @@ public class ModuleIsolationTests(VsftpdFixture server) : IClassFixture<VsftpdFi
                 Disconnect-SecureFtp
                 """);
             var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-            foreach (var a in new[] { HostProgram, script, "-OtherBouncyCastle", other, "-ComputerName", server.Host, "-Port", server.Port.ToString(), "-User", server.User, "-Password", server.Password, "-Thumbprint", server.CertificateThumbprint! })
+            foreach (var a in new[] { HostProgram, script, "-OtherBouncyCastle", other, "-ComputerName", server.Host, "-Port", server.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "-User", server.User, "-Password", server.Password, "-Thumbprint", server.CertificateThumbprint! })
                 start.ArgumentList.Add(a);
             using var process = Process.Start(start)!;
             var stdout = process.StandardOutput.ReadToEndAsync();

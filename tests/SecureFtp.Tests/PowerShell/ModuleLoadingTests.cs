@@ -33,8 +33,8 @@ public class ModuleLoadingTests
         Assert.Contains("Core", manifest.CompatiblePSEditions);
         Assert.Contains("Desktop", manifest.CompatiblePSEditions);
         Assert.Equal(ExpectedCmdlets.OrderBy(n => n), manifest.ExportedCmdlets.Keys.OrderBy(n => n));
-        Assert.Contains(manifest.ExportedFormatFiles, f => f.EndsWith("SecureFtp.Format.ps1xml"));
-        Assert.Contains(manifest.ExportedTypeFiles, f => f.EndsWith("SecureFtp.Types.ps1xml"));
+        Assert.Contains(manifest.ExportedFormatFiles, f => f.EndsWith("SecureFtp.Format.ps1xml", StringComparison.Ordinal));
+        Assert.Contains(manifest.ExportedTypeFiles, f => f.EndsWith("SecureFtp.Types.ps1xml", StringComparison.Ordinal));
         Assert.NotNull(manifest.ProjectUri);
         Assert.Contains("FTPS", manifest.Tags);
         // One version everywhere: the assemblies take theirs from the manifest.

@@ -4,7 +4,7 @@ namespace SecureFtp.Tests.PowerShell;
 
 /// <summary>Start-SecureFtpServer -RequireSecure (issue 6, RFC 4217 s.10.1): a client that asks for clear data is
 /// refused with an error that names the policy, and the module's own cleartext fallback is refused at USER.</summary>
-public class RequireSecureCmdletTests : IDisposable
+public sealed class RequireSecureCmdletTests : IDisposable
 {
     private readonly string _root = Directory.CreateTempSubdirectory("secureftp-require-").FullName;
 

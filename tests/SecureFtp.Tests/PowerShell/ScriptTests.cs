@@ -46,7 +46,7 @@ public class ScriptTests(VsftpdFixture server) : IClassFixture<VsftpdFixture>
     public void Quick_start_runs_in_the_hosted_engine()
     {
         server.Require();
-        var (exit, output) = RunQuickStart("-ComputerName", server.Host, "-Port", server.Port.ToString(), "-UserName", server.User, "-Password", server.Password, "-CertificateThumbprint", server.CertificateThumbprint!);
+        var (exit, output) = RunQuickStart("-ComputerName", server.Host, "-Port", server.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "-UserName", server.User, "-Password", server.Password, "-CertificateThumbprint", server.CertificateThumbprint!);
         Assert.True(exit == 0, output);
         Assert.Contains("content identical: True", output);
         Assert.Contains("with TLS", output);

@@ -4,7 +4,7 @@ namespace SecureFtp.Tests.PowerShell;
 
 /// <summary>Start-/Get-/Stop-SecureFtpServer through the hosted engine, with the module's own client as the peer
 /// (the server side has its own interop tests against curl and lftp).</summary>
-public class ServerCmdletTests : IDisposable
+public sealed class ServerCmdletTests : IDisposable
 {
     private readonly string _root = Directory.CreateTempSubdirectory("secureftp-served-").FullName;
 

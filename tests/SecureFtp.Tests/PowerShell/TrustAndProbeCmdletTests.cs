@@ -5,7 +5,7 @@ using Xunit;
 namespace SecureFtp.Tests.PowerShell;
 
 /// <summary>The trust store cmdlets on a store in a temp folder, and Test-SecureFtpServer against vsftpd.</summary>
-public class TrustAndProbeCmdletTests(VsftpdFixture server) : IClassFixture<VsftpdFixture>, IDisposable
+public sealed class TrustAndProbeCmdletTests(VsftpdFixture server) : IClassFixture<VsftpdFixture>, IDisposable
 {
     private readonly string _store = Directory.CreateTempSubdirectory("secureftp-trust-").FullName;
 
@@ -14,7 +14,7 @@ public class TrustAndProbeCmdletTests(VsftpdFixture server) : IClassFixture<Vsft
     [Fact]
     public void Keys_are_added_listed_completed_and_removed()
     {
-        string fingerprint = string.Join(":", Enumerable.Range(0, 32).Select(i => (i * 7 % 256).ToString("X2")));
+        string fingerprint = string.Join(":", Enumerable.Range(0, 32).Select(i => (i * 7 % 256).ToString("X2", System.Globalization.CultureInfo.InvariantCulture)));
         using var ps = new HostedPowerShell();
         var result = ps.Run("""
             $added = Add-FtpTrustedKey -ComputerName Files.Example.Test -Fingerprint $fingerprint -TrustStorePath $store

@@ -54,7 +54,7 @@ public class ParserPropertyTests
 
     private static readonly Gen<byte[]> HostileBytes = HostileByte.Array[0, 3000];
 
-    private static readonly Gen<string> Digits3 = Gen.Int[0, 999].Select(i => i.ToString("000"));
+    private static readonly Gen<string> Digits3 = Gen.Int[0, 999].Select(i => i.ToString("000", System.Globalization.CultureInfo.InvariantCulture));
 
     // ---- reply parser -------------------------------------------------------------------------------------------
 
@@ -70,12 +70,12 @@ public class ParserPropertyTests
         Gen.Select(Gen.Int[100, 599], text.List[0, 6], text).Sample((code, middle, last) =>
         {
             var wire = new StringBuilder();
-            if (middle.Count == 0) wire.Append($"{code} {last}\r\n");
+            if (middle.Count == 0) wire.Append(System.Globalization.CultureInfo.InvariantCulture, $"{code} {last}\r\n");
             else
             {
-                wire.Append($"{code}-{middle[0]}\r\n");
-                foreach (var m in middle.Skip(1)) wire.Append($" {m}\r\n");
-                wire.Append($"{code} {last}\r\n");
+                wire.Append(System.Globalization.CultureInfo.InvariantCulture, $"{code}-{middle[0]}\r\n");
+                foreach (var m in middle.Skip(1)) wire.Append(System.Globalization.CultureInfo.InvariantCulture, $" {m}\r\n");
+                wire.Append(System.Globalization.CultureInfo.InvariantCulture, $"{code} {last}\r\n");
             }
             var reader = new FtpReplyReader(new MemoryStream(Encoding.ASCII.GetBytes(wire.ToString())), Encoding.ASCII);
             var reply = reader.ReadReplyAsync(CancellationToken.None).GetAwaiter().GetResult();

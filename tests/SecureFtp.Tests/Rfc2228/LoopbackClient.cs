@@ -43,7 +43,7 @@ internal static class LoopbackClient
     {
         var pasv = await control.ExecuteAsync("PASV", CancellationToken.None);
         var m = Regex.Match(pasv.Message, @"\(127,0,0,1,(\d+),(\d+)\)");
-        int port = int.Parse(m.Groups[1].Value) * 256 + int.Parse(m.Groups[2].Value);
+        int port = int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) * 256 + int.Parse(m.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture);
         if (redirect != null) port = redirect(port);
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
         await socket.ConnectAsync("127.0.0.1", port);

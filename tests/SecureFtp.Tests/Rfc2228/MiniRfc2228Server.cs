@@ -72,7 +72,7 @@ internal sealed class MiniRfc2228Server : IAsyncDisposable
                     case "NOOP": await Send(rfc.FormatReply(200, "OK")); break;
                     case "TYPE": await Send(rfc.FormatReply(200, "Type set")); break;
                     case "PWD": await Send(rfc.FormatReply(257, "\"/\" is the current directory")); break;
-                    case "SIZE": await Send(rfc.FormatReply(213, Download.Length.ToString())); break;
+                    case "SIZE": await Send(rfc.FormatReply(213, Download.Length.ToString(System.Globalization.CultureInfo.InvariantCulture))); break;
                     case "PASV":
                         data = new TcpListener(IPAddress.Loopback, 0);
                         data.Start();

@@ -48,8 +48,8 @@ public sealed class Rfc2228LoopbackTests : IDisposable
         Assert.Equal(230, (await control.ExecuteAsync("PASS secret-pw", CancellationToken.None)).Code);
         lock (server.WireLines)
         {
-            Assert.DoesNotContain(server.WireLines, l => l.Contains("secret-pw") || l.StartsWith("PASS") || l.StartsWith("USER"));
-            Assert.Contains(server.WireLines, l => l.StartsWith("ENC "));
+            Assert.DoesNotContain(server.WireLines, l => l.Contains("secret-pw") || l.StartsWith("PASS", StringComparison.Ordinal) || l.StartsWith("USER", StringComparison.Ordinal));
+            Assert.Contains(server.WireLines, l => l.StartsWith("ENC ", StringComparison.Ordinal));
         }
         Assert.Single(_store.GetAll());
         Assert.True(server.Negotiation!.IsEstablished);
@@ -88,7 +88,7 @@ public sealed class Rfc2228LoopbackTests : IDisposable
 
         var pbsz = await control.ExecuteAsync("PBSZ " + session.ProposedBufferSize, CancellationToken.None);
         Assert.Equal(200, pbsz.Code);
-        session.SetBufferSize(int.Parse(Regex.Match(pbsz.Message, @"PBSZ=(\d+)").Groups[1].Value));
+        session.SetBufferSize(int.Parse(Regex.Match(pbsz.Message, @"PBSZ=(\d+)").Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture));
         Assert.Equal(200, (await control.ExecuteAsync("PROT P", CancellationToken.None)).Code);
         Assert.Equal(DataProtectionLevel.Private, server.Negotiation!.DataProtection);
 

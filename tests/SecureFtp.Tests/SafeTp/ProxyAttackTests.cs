@@ -53,7 +53,7 @@ public sealed class ProxyAttackTests : IDisposable
         var reply = await control.ExecuteAsync("DELE important.txt", CancellationToken.None);
         Assert.Equal(535, reply.Code);
         Assert.True(reply.WasProtected);
-        Assert.DoesNotContain(server.WireLines, l => l.StartsWith("DELE"));
+        Assert.DoesNotContain(server.WireLines, l => l.StartsWith("DELE", StringComparison.Ordinal));
         await Assert.ThrowsAsync<FtpException>(() => control.ExecuteAsync("NOOP", CancellationToken.None));
     }
 
@@ -125,7 +125,7 @@ public sealed class ProxyAttackTests : IDisposable
         await using var proxy = new TamperingProxy(server.Port, async (fromClient, line, wire) =>
         {
             if (!target(fromClient, line)) return false;
-            await wire.ToClient("632 " + line.Substring(4));
+            await wire.ToClient(string.Concat("632 ", line.AsSpan(4)));
             return true;
         });
         var (control, session, _) = await LoopbackClient.ConnectAsync(proxy.Port, Options(), _store);
@@ -162,11 +162,11 @@ public sealed class ProxyAttackTests : IDisposable
             var reply = await reader.ReadLineAsync();
             if (reply == null) break;
             replies.Add(reply);
-            if (!reply.StartsWith("33")) break;
+            if (!reply.StartsWith("33", StringComparison.Ordinal)) break;
         }
         Assert.Equal(new[] { "334", "335", "535" }, replies.Select(r => r.Substring(0, 3)));
         Assert.False(server.Negotiation!.IsEstablished);
-        Assert.DoesNotContain(server.WireLines, l => l.StartsWith("USER"));
+        Assert.DoesNotContain(server.WireLines, l => l.StartsWith("USER", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -6,7 +6,7 @@ namespace SecureFtp.Tests.Server;
 
 /// <summary>Root mode with the real legacy clients: curl and lftp upload, download (hashes compared) and list,
 /// in RFC 959 mode and over TLS (explicit, AUTH SSL, implicit).</summary>
-public class EmbeddedServerClientTests : IDisposable
+public sealed class EmbeddedServerClientTests : IDisposable
 {
     private readonly string _work = Directory.CreateTempSubdirectory("secureftp-server-client-").FullName;
 
@@ -49,8 +49,8 @@ public class EmbeddedServerClientTests : IDisposable
 
         var list = await LegacyClients.CurlListAsync(security, port);
         Succeeded(list, server);
-        Assert.Contains(list.StandardOutput.Split('\n'), l => l.StartsWith("d") && l.TrimEnd().EndsWith(" sub"));
-        Assert.Contains(list.StandardOutput.Split('\n'), l => l.StartsWith("-") && l.Contains(" 3145745 ") && l.TrimEnd().EndsWith(" incoming.bin"));
+        Assert.Contains(list.StandardOutput.Split('\n'), l => l.StartsWith('d') && l.TrimEnd().EndsWith(" sub", StringComparison.Ordinal));
+        Assert.Contains(list.StandardOutput.Split('\n'), l => l.StartsWith('-') && l.Contains(" 3145745 ") && l.TrimEnd().EndsWith(" incoming.bin", StringComparison.Ordinal));
         var names = await LegacyClients.CurlListAsync(security, port, "sub", namesOnly: true);
         Succeeded(names, server);
         Assert.Equal(new[] { "served.bin" }, names.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
@@ -59,7 +59,7 @@ public class EmbeddedServerClientTests : IDisposable
             Assert.Contains(server.Log, e => e.Message.Contains("Implicit TLS established"));
         else if (security != ClientSecurity.None)
             // curl asks for AUTH SSL (TLS-P, seed 001) first: data is private without PROT.
-            Assert.Contains(server.Log, e => e.Message.StartsWith("AUTH SSL: TLS established"));
+            Assert.Contains(server.Log, e => e.Message.StartsWith("AUTH SSL: TLS established", StringComparison.Ordinal));
     }
 
     [SkippableTheory]

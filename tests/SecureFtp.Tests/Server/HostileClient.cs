@@ -51,7 +51,7 @@ public sealed class HostileClient : IDisposable
         var lines = new List<string> { first.Length > 4 ? first.Substring(4) : "" };
         if (first.Length > 3 && first[3] == '-')
         {
-            string end = first.Substring(0, 3) + " ";
+            string end = string.Concat(first.AsSpan(0, 3), " ");
             while (true)
             {
                 var next = await ReadLineAsync(cts.Token) ?? throw new IOException("Closed inside a multi-line reply.");
@@ -60,7 +60,7 @@ public sealed class HostileClient : IDisposable
                 if (last) break;
             }
         }
-        return new FtpReply(int.Parse(first.Substring(0, 3)), lines);
+        return new FtpReply(int.Parse(first.AsSpan(0, 3), System.Globalization.CultureInfo.InvariantCulture), lines);
     }
 
     public async Task<FtpReply> ExpectAsync(int code, TimeSpan? timeout = null)

@@ -11,6 +11,7 @@ namespace SecureFtp.Tests.Server;
 
 /// <summary>Nothing else runs beside these: they measure the process's memory.</summary>
 [CollectionDefinition(nameof(MemoryMeasuringCollection), DisableParallelization = true)]
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Naming", "CA1711", Justification = "An xunit collection definition: the suffix says what it is.")]
 public sealed class MemoryMeasuringCollection { }
 
 /// <summary>Start-SecureFtpServer against a client that attacks before it logs in (issue 12, "Server"): every

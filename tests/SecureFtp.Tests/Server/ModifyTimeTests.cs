@@ -22,7 +22,7 @@ public class ModifyTimeTests
         Assert.Equal(new DateTime(2019, 7, 4, 12, 34, 56, DateTimeKind.Utc), File.GetLastWriteTimeUtc(server.LocalPath("dated.bin")));
         Assert.Equal("20190704123456", Expect(213, await raw.SendAsync("MDTM dated.bin")).Message);
         var mlst = Expect(250, await raw.SendAsync("MLST dated.bin"));
-        Assert.Contains(mlst.Lines, l => l.Contains("modify=20190704123456;") && l.TrimEnd().EndsWith("/dated.bin"));
+        Assert.Contains(mlst.Lines, l => l.Contains("modify=20190704123456;") && l.TrimEnd().EndsWith("/dated.bin", StringComparison.Ordinal));
 
         Expect(501, await raw.SendAsync("MFMT yesterday dated.bin"));
         Expect(501, await raw.SendAsync("MFMT 20190704123456"));

@@ -4,7 +4,7 @@ using Xunit;
 namespace SecureFtp.Tests.Server;
 
 /// <summary>The proxy in front of GNU inetutils ftpd, the classic plain daemon: curl uses TLS to the proxy.</summary>
-public class ProxyInetutilsTests(InetutilsFtpdFixture ftpd) : IClassFixture<InetutilsFtpdFixture>, IDisposable
+public sealed class ProxyInetutilsTests(InetutilsFtpdFixture ftpd) : IClassFixture<InetutilsFtpdFixture>, IDisposable
 {
     private readonly string _work = Directory.CreateTempSubdirectory("secureftp-proxy-inetutils-").FullName;
 

@@ -9,7 +9,7 @@ namespace SecureFtp.Tests.Server;
 /// <summary>Upstream mode, SafeTP's server proxy (seed 000 s.3.2), in front of a real plain vsftpd: legacy
 /// clients use TLS to the proxy, the proxy speaks RFC 959 to vsftpd. This vsftpd announces a foreign PASV
 /// address (192.0.2.7), so every transfer also proves the proxy does not follow a PASV address.</summary>
-public class ProxyVsftpdTests(PlainVsftpdFixture vsftpd) : IClassFixture<PlainVsftpdFixture>, IDisposable
+public sealed class ProxyVsftpdTests(PlainVsftpdFixture vsftpd) : IClassFixture<PlainVsftpdFixture>, IDisposable
 {
     private readonly string _work = Directory.CreateTempSubdirectory("secureftp-proxy-").FullName;
 
@@ -51,7 +51,7 @@ public class ProxyVsftpdTests(PlainVsftpdFixture vsftpd) : IClassFixture<PlainVs
 
         var list = await LegacyClients.CurlListAsync(security, port, "proxy", user: vsftpd.User, password: vsftpd.Password);
         Succeeded(list, proxy);
-        Assert.Contains(list.StandardOutput.Split('\n'), l => l.TrimEnd().EndsWith(" " + name) && l.Contains(" 2500000 "));
+        Assert.Contains(list.StandardOutput.Split('\n'), l => l.TrimEnd().EndsWith(" " + name, StringComparison.Ordinal) && l.Contains(" 2500000 "));
         // The client side was protected; vsftpd (plain) only ever saw cleartext from the proxy.
         Assert.Contains(proxy.Log, e => e.Message.Contains("TLS established"));
         Assert.DoesNotContain(vsftpd.LoggedCommands(), l => l.Contains("AUTH"));
@@ -77,7 +77,7 @@ public class ProxyVsftpdTests(PlainVsftpdFixture vsftpd) : IClassFixture<PlainVs
         Assert.Contains("b.bin", result.StandardOutput);
         // Whatever the client used, the proxy reached vsftpd passively: vsftpd never connected out (no PORT).
         Assert.DoesNotContain(vsftpd.LoggedCommands(), l => l.Contains("PORT"));
-        if (active) Assert.Contains(proxy.Log, e => e.Kind == SecureFtpServerLogKind.Command && (e.Message.StartsWith("PORT") || e.Message.StartsWith("EPRT")));
+        if (active) Assert.Contains(proxy.Log, e => e.Kind == SecureFtpServerLogKind.Command && (e.Message.StartsWith("PORT", StringComparison.Ordinal) || e.Message.StartsWith("EPRT", StringComparison.Ordinal)));
     }
 
     [SkippableFact]

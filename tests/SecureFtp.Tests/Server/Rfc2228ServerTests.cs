@@ -17,7 +17,7 @@ namespace SecureFtp.Tests.Server;
 
 /// <summary>X-SafeTP1 and KEA-SKIPJACK (RFC 2228 ADAT) offered by the embedded server, and X-SafeTP1 by the proxy in front of a real vsftpd,
 /// driven by the project's client half of the mechanism over real sockets.</summary>
-public class Rfc2228ServerTests(PlainVsftpdFixture vsftpd) : IClassFixture<PlainVsftpdFixture>, IDisposable
+public sealed class Rfc2228ServerTests(PlainVsftpdFixture vsftpd) : IClassFixture<PlainVsftpdFixture>, IDisposable
 {
     private readonly string _work = Directory.CreateTempSubdirectory("secureftp-safetp-server-").FullName;
     private readonly MemoryTrustStore _store = new();
@@ -41,7 +41,7 @@ public class Rfc2228ServerTests(PlainVsftpdFixture vsftpd) : IClassFixture<Plain
     private static async Task ProtectDataAsync(FtpControlConnection control, Rfc2228SecuritySession session)
     {
         var pbsz = Expect(200, await control.ExecuteAsync("PBSZ " + session.ProposedBufferSize, CancellationToken.None));
-        session.SetBufferSize(int.Parse(Regex.Match(pbsz.Message, @"PBSZ=(\d+)").Groups[1].Value));
+        session.SetBufferSize(int.Parse(Regex.Match(pbsz.Message, @"PBSZ=(\d+)").Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture));
         Expect(200, await control.ExecuteAsync("PROT P", CancellationToken.None));
     }
 

@@ -6,7 +6,7 @@ namespace SecureFtp.Tests.Server;
 
 /// <summary>Start-SecureFtpServer's limits, set from PowerShell and felt by a hostile client on a raw socket:
 /// -MaxConnectionsPerAddress and -LoginTimeoutSec reach the server.</summary>
-public class ServerLimitCmdletTests : IDisposable
+public sealed class ServerLimitCmdletTests : IDisposable
 {
     private readonly string _root = Directory.CreateTempSubdirectory("secureftp-limits-").FullName;
 

@@ -45,7 +45,7 @@ public class ServerPolicyTests
         var result = await LegacyClients.CurlDownloadAsync(ClientSecurity.None, server.Port, "x", target);
         Assert.NotEqual(0, result.ExitCode);
         Assert.Contains("530", result.StandardError);
-        Assert.DoesNotContain(server.Log, e => e.Kind == SecureFtpServerLogKind.Command && e.Message.StartsWith("PASS"));
+        Assert.DoesNotContain(server.Log, e => e.Kind == SecureFtpServerLogKind.Command && e.Message.StartsWith("PASS", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -100,7 +100,7 @@ public class ServerPolicyTests
         Assert.Contains("PROT", lines);
         Assert.Contains("EPSV", lines);
         Assert.Contains("SIZE", lines);
-        Assert.Contains(lines, l => l.StartsWith("MLST "));
+        Assert.Contains(lines, l => l.StartsWith("MLST ", StringComparison.Ordinal));
     }
 
     [Fact]

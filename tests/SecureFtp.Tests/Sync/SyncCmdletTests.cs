@@ -39,7 +39,7 @@ public sealed class SyncCmdletTests : IAsyncLifetime
     private static List<Written> Actions(ScriptResult r) => r.Output
         .Where(o => o.BaseObject.GetType().FullName == "SecureFtp.Sync.SyncAction")
         .Select(o => new Written(Enum.Parse<SyncActionType>(o.Properties["Action"].Value.ToString()!), (string)o.Properties["Path"].Value,
-            Convert.ToInt64(o.Properties["Bytes"].Value), o.Properties["ErrorId"].Value as string))
+            Convert.ToInt64(o.Properties["Bytes"].Value, System.Globalization.CultureInfo.InvariantCulture), o.Properties["ErrorId"].Value as string))
         .ToList();
 
     private sealed record Written(SyncActionType Action, string Path, long Bytes, string? ErrorId);
@@ -127,7 +127,7 @@ public sealed class SyncCmdletTests : IAsyncLifetime
         var error = Assert.Single(result.Errors);
         Assert.Equal(LocalPathGuard.UnsafeNameErrorId, error.FullyQualifiedErrorId.Split(',')[0]);
         Assert.Equal(new[] { "good.txt" }, SyncKit.Tree(Local).Keys);
-        Assert.Empty(Directory.EnumerateFileSystemEntries(_work).Where(p => Path.GetFileName(p) != "local"));
+        Assert.DoesNotContain(Directory.EnumerateFileSystemEntries(_work), p => Path.GetFileName(p) != "local");
     }
 
     [Fact]
@@ -139,6 +139,6 @@ public sealed class SyncCmdletTests : IAsyncLifetime
         Assert.Equal(12, Actions(result).Count(a => a.Action == SyncActionType.Upload));
         Assert.Equal(SyncKit.Tree(Local), SyncKit.Tree(_server.LocalPath("up")));
         // The extra sessions are closed when the job ends; the user's session stays.
-        Assert.Equal(1, Convert.ToInt32(ps.Run("@(Get-SecureFtpSession).Count").ThrowOnError().Single()));
+        Assert.Equal(1, Convert.ToInt32(ps.Run("@(Get-SecureFtpSession).Count").ThrowOnError().Single(), System.Globalization.CultureInfo.InvariantCulture));
     }
 }

@@ -104,7 +104,7 @@ public class TlsPeerBehaviourTests
         await using var peer = await ScriptedPeer.StartAsync("234 go ahead");
         using var client = await ScriptedClient.NegotiateAsync(peer, "localhost", name);
         Assert.Equal(expected, peer.AuthCommand);
-        Assert.Equal(name.ToUpperInvariant() == "TLS-P", client.Security.ImpliesPrivateData);
+        Assert.Equal(string.Equals(name, "TLS-P", StringComparison.OrdinalIgnoreCase), client.Security.ImpliesPrivateData);
     }
 
     [Theory]
@@ -222,7 +222,7 @@ internal sealed class ScriptedPeer : IAsyncDisposable
         await WriteLineAsync(raw, "220 scripted TLS peer");
         AuthCommand = await ReadLineAsync(raw);
         await WriteLineAsync(raw, _authReply);
-        if (!_authReply.StartsWith("234") && !(_authReply.StartsWith("334") && AuthCommand is "AUTH SSL" or "AUTH TLS-P"))
+        if (!_authReply.StartsWith("234", StringComparison.Ordinal) && !(_authReply.StartsWith("334", StringComparison.Ordinal) && AuthCommand is "AUTH SSL" or "AUTH TLS-P"))
         {
             await ReadLineAsync(raw); // hold the connection until the client leaves
             return;

@@ -63,7 +63,7 @@ public sealed class TrustStoreTests : IDisposable
         NewStore().Add(TrustedKey.FromPublicKey("host1", 21, TrustKeyTypes.Kea, KeyA, "Site CA", TrustSources.OutOfBand));
         var text = File.ReadAllText(Path.Combine(_folder, FileTrustStore.FileName));
         Assert.StartsWith("# SecureFtp trust store", text);
-        var line = text.Split('\n').Single(l => l.StartsWith("host1"));
+        var line = text.Split('\n').Single(l => l.StartsWith("host1", StringComparison.Ordinal));
         Assert.Equal(new[] { "host1", "21", "KEA", KeyFingerprint.Compute(KeyA), "OutOfBand" }, line.Split('\t').Take(5));
         Assert.EndsWith("\tSite CA", line);
     }
@@ -188,7 +188,7 @@ public sealed class TrustStoreTests : IDisposable
         Assert.Equal("UCB CS Dept.", key.Brand);
 
         // A brand changed in the file no longer carries the key's signature.
-        var body = Convert.FromBase64String(string.Concat(exported.Split('\n').Where(l => l.Length > 0 && !l.StartsWith("-----"))));
+        var body = Convert.FromBase64String(string.Concat(exported.Split('\n').Where(l => l.Length > 0 && !l.StartsWith("-----", StringComparison.Ordinal))));
         var brandAt = IndexOf(body, System.Text.Encoding.UTF8.GetBytes("UCB CS Dept."));
         body[brandAt] ^= 0x01;
         File.WriteAllText(path, "-----BEGIN X-SAFETP1 SERVER PUBLIC KEY-----\n" + Convert.ToBase64String(body) + "\n-----END X-SAFETP1 SERVER PUBLIC KEY-----\n");
