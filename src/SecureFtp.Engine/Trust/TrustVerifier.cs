@@ -7,7 +7,7 @@ using System.Security.Cryptography.X509Certificates;
 namespace SecureFtp.Trust
 {
     /// <summary>The one trust decision every mechanism makes about a server's key (X-SafeTP1's branded DSA key,
-    /// a KEA certificate, a TLS certificate pin): seed 000 s.5.6, s.5.7 and s.6.2.
+    /// a KEA certificate, a TLS certificate pin): the SafeTP paper, s.5.6, s.5.7 and s.6.2.
     /// <list type="number">
     /// <item>The key is trusted for the host (as typed) or for the address actually reached: "TrustStore".</item>
     /// <item>Another key is trusted there: refused as "ServerKeyChanged", both fingerprints shown. Never asked:
@@ -65,7 +65,7 @@ namespace SecureFtp.Trust
                 throw new FtpException(FtpErrorKind.Trust, "ServerKeyChanged",
                     $"The {keyType} key of {where} has CHANGED. Trusted: {old}. Presented now: {fingerprints[0]} {shownBrand}. " +
                     "Someone may be intercepting the connection; nothing was sent. If the server's key really changed, " +
-                    $"remove the old key (Remove-FtpTrustedKey -ComputerName {names[0]}) after checking the new fingerprint with its administrator.");
+                    $"remove the old key for {names[0]} from the trust store after checking the new fingerprint with its administrator.");
             }
 
             var elsewhere = store.GetAll().Where(k => k.KeyType == keyType && fingerprints.Contains(k.Fingerprint)).ToList();
@@ -97,10 +97,10 @@ namespace SecureFtp.Trust
         private static void Approve(TrustPolicy policy, string where, string keyType, string seen, string question)
         {
             FtpException Refused(string why) => new FtpException(FtpErrorKind.Trust, "ServerKeyUntrusted", $"{seen} It was refused: {why}. Nothing was sent.");
-            if (policy.ErrorOnUntrusted) throw Refused("unknown keys are refused (-ErrorOnUntrusted)");
+            if (policy.ErrorOnUntrusted) throw Refused("the trust policy refuses unknown keys (ErrorOnUntrusted)");
             if (policy.AcceptNewKey) return;
             if (policy.ConfirmNewKey == null)
-                throw Refused("nobody could be asked; accept it with -AcceptKey or add it with Add-FtpTrustedKey");
+                throw Refused("nobody could be asked, and the trust policy does not accept new keys unasked");
             if (!policy.ConfirmNewKey(seen + " " + question, $"Unknown {keyType} key for {where}"))
                 throw Refused("you declined it");
         }
