@@ -239,7 +239,9 @@ namespace SecureFtp.Server
         public static SslProtocols DataConnectionProtocols(SslProtocols configured)
         {
             if (configured == SslProtocols.None) return SslProtocols.Tls12;
+#pragma warning disable CA5397 // removes TLS 1.3 from the configured set (the analyzer reads ~Tls13 as a deprecated version); enables nothing old
             return (configured & SslProtocols.Tls12) != 0 ? configured & ~Tls13 : configured;
+#pragma warning restore CA5397
         }
 
         /// <summary>SslProtocols.Tls13, which netstandard2.0 does not name.</summary>

@@ -49,10 +49,10 @@ namespace SecureFtp.Security.Tls
         {
             if (protocols == SslProtocols.None) return (0, 0);
             var versions = new List<int>();
-#pragma warning disable CS0618, SYSLIB0039 // old versions are mapped, not recommended
+#pragma warning disable CS0618, SYSLIB0039, CA5397 // old versions are mapped, not recommended: the caller's SslProtocols (RFC 4217 and the AUTH SSL draft, draft-murray-auth-ftp-ssl) are translated to OpenSSL's range
             if ((protocols & SslProtocols.Tls) != 0) versions.Add(TLS1_VERSION);
             if ((protocols & SslProtocols.Tls11) != 0) versions.Add(TLS1_1_VERSION);
-#pragma warning restore CS0618, SYSLIB0039
+#pragma warning restore CS0618, SYSLIB0039, CA5397
             if ((protocols & SslProtocols.Tls12) != 0) versions.Add(TLS1_2_VERSION);
             if (((int)protocols & 0x3000) != 0) versions.Add(TLS1_3_VERSION); // SslProtocols.Tls13 (not in netstandard2.0)
             if (versions.Count == 0) return (0, 0);
