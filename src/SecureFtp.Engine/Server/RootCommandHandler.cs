@@ -225,7 +225,7 @@ namespace SecureFtp.Server
 
         // ---- simple commands ----
 
-        private Task HelpAsync(FtpServerSession session)
+        private static Task HelpAsync(FtpServerSession session)
         {
             var lines = new List<string> { "The following commands are recognized:" };
             for (int i = 0; i < Implemented.Length; i += 10)
@@ -234,7 +234,7 @@ namespace SecureFtp.Server
             return session.ReplyAsync(214, lines);
         }
 
-        private Task OptsAsync(FtpServerSession session, string argument)
+        private static Task OptsAsync(FtpServerSession session, string argument)
         {
             var parts = argument.Trim().Split(new[] { ' ' }, 2);
             switch (parts[0].ToUpperInvariant())

@@ -247,6 +247,11 @@ namespace SecureFtp.Server
         /// <summary>SslProtocols.Tls13, which netstandard2.0 does not name.</summary>
         private const SslProtocols Tls13 = (SslProtocols)12288;
 
+        /// <param name="tls">The stream over the accepted connection.</param>
+        /// <param name="certificate">The server's certificate, with its private key.</param>
+        /// <param name="protocols">The TLS versions the server accepts.</param>
+        /// <param name="timeout">How long the client has to finish the handshake.</param>
+        /// <param name="ct">Cancels the handshake (the server is stopping).</param>
         /// <param name="issueTickets">False on data connections: nothing resumes from them.</param>
         public static async Task AuthenticateAsync(SslStream tls, X509Certificate2 certificate, SslProtocols protocols, TimeSpan timeout, CancellationToken ct, bool issueTickets)
         {
@@ -271,7 +276,7 @@ namespace SecureFtp.Server
             }
             catch (Exception e) when (e is AuthenticationException or IOException or OperationCanceledException or ObjectDisposedException)
             {
-                if (ct.IsCancellationRequested) throw new OperationCanceledException(ct);
+                ct.ThrowIfCancellationRequested();
                 string reason = e.InnerException != null ? $"{e.Message} ({e.InnerException.Message})" : e.Message;
                 throw new FtpException(FtpErrorKind.Security, "TlsHandshakeFailed", $"The TLS handshake with the client failed: {reason}", inner: e);
             }

@@ -50,6 +50,7 @@ namespace SecureFtp.Server
         /// when the handshake failed: the connection is then in an unknown state and must be dropped (RFC 4217 s.10.1).</summary>
         /// <param name="mechanism">The TLS registration the client asked for: TLS (TLS-C) or SSL (TLS-P, private data from the start).</param>
         /// <param name="name">The name the client asked for, for the reply and the log.</param>
+        /// <param name="ct">Cancels the handshake (the server is stopping).</param>
         public async Task<bool> AuthAsync(ServerMechanismRegistration mechanism, string name, CancellationToken ct)
         {
             await _reply(234, $"AUTH {name} successful; starting TLS.").ConfigureAwait(false);

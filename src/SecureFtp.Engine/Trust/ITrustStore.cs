@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Globalization;
 
 namespace SecureFtp.Trust
 {
@@ -57,7 +58,7 @@ namespace SecureFtp.Trust
                 Source = TrustSources.OutOfBand,
             };
 
-        public override string ToString() => $"{Host}:{(Port == 0 ? "*" : Port.ToString())} {KeyType} {Fingerprint}{(Brand != null ? " \"" + Brand + "\"" : "")}";
+        public override string ToString() => $"{Host}:{(Port == 0 ? "*" : Port.ToString(CultureInfo.InvariantCulture))} {KeyType} {Fingerprint}{(Brand != null ? " \"" + Brand + "\"" : "")}";
     }
 
     /// <summary>The values of <see cref="TrustedKey.KeyType"/>.</summary>

@@ -22,7 +22,13 @@ namespace SecureFtp.Trust
     {
         /// <summary>Decides about <paramref name="publicKey"/> presented by <paramref name="host"/>:<paramref name="port"/>.
         /// Returns the trust source (<see cref="TrustSources"/>) or throws an <see cref="FtpException"/> of kind Trust.</summary>
+        /// <param name="store">The trust store that holds the keys already trusted, and receives a newly trusted one.</param>
+        /// <param name="host">The server's name as the user gave it.</param>
+        /// <param name="port">The server's port (0 = any port).</param>
         /// <param name="peerAddress">The address the connection reached; null when unknown.</param>
+        /// <param name="keyType">The kind of key (X-SafeTP1, KEA, TLS), so keys of different kinds never match.</param>
+        /// <param name="publicKey">The key the server presented, as encoded on the wire.</param>
+        /// <param name="policy">What to do with a key never seen before: ask, accept, or refuse.</param>
         /// <param name="brand">The name the key is branded with (s.5.2), or a certificate subject; shown to the user.</param>
         public static string VerifyServerKey(ITrustStore store, string host, int port, IPAddress? peerAddress,
             string keyType, byte[] publicKey, string? brand, TrustPolicy policy)

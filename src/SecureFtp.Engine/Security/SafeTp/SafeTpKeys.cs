@@ -147,6 +147,8 @@ namespace SecureFtp.Security.SafeTp
             return key;
         }
 
+        /// <param name="key">The key to write, private half included.</param>
+        /// <param name="path">The key file, written readable by its owner only.</param>
         /// <param name="overwrite">False: refuse (KeyFileExists) when the file exists, decided atomically.</param>
         public static void Save(SafeTpServerKey key, string path, bool overwrite = true)
         {
@@ -155,6 +157,8 @@ namespace SecureFtp.Security.SafeTp
             WriteOwnerOnly(path, Armor(ServerLabel, body), overwrite);
         }
 
+        /// <param name="key">The key to write, private half included.</param>
+        /// <param name="path">The key file, written readable by its owner only.</param>
         /// <param name="overwrite">False: refuse (KeyFileExists) when the file exists, decided atomically.</param>
         public static void Save(SafeTpClientKey key, string path, bool overwrite = true)
         {

@@ -178,7 +178,9 @@ namespace SecureFtp.Security.Tls
         /// <summary>Drops a prepared handshake that will not be sent (the server refused the transfer).</summary>
         public void Discard() => DisposeWithoutCloseNotify();
 
+#pragma warning disable CA1822 // uses the channel's state in the net8.0 build only (#if NET); the netstandard2.0 build refuses
         private void UseClientCertificate(X509Certificate2 certificate)
+#pragma warning restore CA1822
         {
 #if NET
             byte[]? key = certificate.GetRSAPrivateKey()?.ExportPkcs8PrivateKey()
