@@ -191,7 +191,7 @@ namespace SecureFtp
             {
                 // draft-bryan-ftpext-hash: FEAT "HASH SHA-256*;SHA-1;MD5", OPTS HASH selects, reply 213 "algo range hash name".
                 var feat = Features.First(f => f.StartsWith("HASH", StringComparison.OrdinalIgnoreCase));
-                if (feat.ToUpperInvariant().Contains(algo))
+                if (feat.IndexOf(algo, StringComparison.OrdinalIgnoreCase) >= 0)
                 {
                     var opts = await Control.ExecuteAsync("OPTS HASH " + algo, ct).ConfigureAwait(false);
                     if (opts.Code == 200)

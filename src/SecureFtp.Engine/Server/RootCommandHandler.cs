@@ -117,11 +117,11 @@ namespace SecureFtp.Server
                 case "XCUP": await ChangeDirectoryAsync(session, "..").ConfigureAwait(false); return;
                 case "TYPE": await TypeAsync(session, argument).ConfigureAwait(false); return;
                 case "MODE":
-                    await (argument.Trim().ToUpperInvariant() == "S"
+                    await (string.Equals(argument.Trim(), "S", StringComparison.OrdinalIgnoreCase)
                         ? session.ReplyAsync(200, "Mode set to S.") : session.ReplyAsync(504, "Only stream mode (S) is supported.")).ConfigureAwait(false);
                     return;
                 case "STRU":
-                    await (argument.Trim().ToUpperInvariant() == "F"
+                    await (string.Equals(argument.Trim(), "F", StringComparison.OrdinalIgnoreCase)
                         ? session.ReplyAsync(200, "Structure set to F.") : session.ReplyAsync(504, "Only file structure (F) is supported.")).ConfigureAwait(false);
                     return;
                 case "REST":

@@ -106,7 +106,7 @@ namespace SecureFtp.Trust
 #if NET
         private const int EEXIST = 17; // the same on Linux and macOS
 
-        [System.Runtime.InteropServices.DllImport("libc", SetLastError = true)]
+        [System.Runtime.InteropServices.DllImport("libc", SetLastError = true, BestFitMapping = false, ThrowOnUnmappableChar = true)]
         private static extern int link(string existing, string created);
 #endif
 
