@@ -706,7 +706,7 @@ namespace SecureFtp.ClientProxy
         }
 
         /// <summary>Reply text from upstream or from an error: no CR, LF or NUL can reach the legacy client's parser.</summary>
-        private static IReadOnlyList<string> Clean(IEnumerable<string> lines)
+        private static List<string> Clean(IEnumerable<string> lines)
             => lines.Select(l => new string(l.Select(c => c is '\r' or '\n' or '\0' ? ' ' : c).ToArray())).ToList();
 
         /// <summary>An error message as a reply, cut into lines at sentence ends so clients that show one line show the reason.</summary>

@@ -148,7 +148,7 @@ namespace SecureFtp.Server
                 throw new FtpException(FtpErrorKind.Security, "DataBeforeTlsHandshake",
                     $"The client at {RemoteEndPoint} sent data after AUTH before the TLS handshake; it may have been injected. The connection is closed.");
             var tls = new SslStream(_raw, leaveInnerStreamOpen: true);
-            await TlsServer.AuthenticateAsync(tls, certificate, protocols, timeout, ct, issueTickets: true).ConfigureAwait(false);
+            await TlsServer.AuthenticateAsync(tls, certificate, protocols, timeout, issueTickets: true, ct).ConfigureAwait(false);
             _tls = tls;
             _stream = tls;
         }
@@ -251,9 +251,9 @@ namespace SecureFtp.Server
         /// <param name="certificate">The server's certificate, with its private key.</param>
         /// <param name="protocols">The TLS versions the server accepts.</param>
         /// <param name="timeout">How long the client has to finish the handshake.</param>
-        /// <param name="ct">Cancels the handshake (the server is stopping).</param>
         /// <param name="issueTickets">False on data connections: nothing resumes from them.</param>
-        public static async Task AuthenticateAsync(SslStream tls, X509Certificate2 certificate, SslProtocols protocols, TimeSpan timeout, CancellationToken ct, bool issueTickets)
+        /// <param name="ct">Cancels the handshake (the server is stopping).</param>
+        public static async Task AuthenticateAsync(SslStream tls, X509Certificate2 certificate, SslProtocols protocols, TimeSpan timeout, bool issueTickets, CancellationToken ct)
         {
             using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
             cts.CancelAfter(timeout);

@@ -150,7 +150,7 @@ namespace SecureFtp.Server
                 return new ServerDataConnection(socket, raw, null);
             var watcher = new TlsRecordWatcher(raw);
             var tls = new SslStream(watcher, leaveInnerStreamOpen: false);
-            await TlsServer.AuthenticateAsync(tls, _options.Certificate!, TlsServer.DataConnectionProtocols(_options.TlsProtocols), _options.DataTimeout, ct, issueTickets: false).ConfigureAwait(false);
+            await TlsServer.AuthenticateAsync(tls, _options.Certificate!, TlsServer.DataConnectionProtocols(_options.TlsProtocols), _options.DataTimeout, issueTickets: false, ct).ConfigureAwait(false);
             var checkedTls = new VerifiedEndStream(tls, _ => watcher.EndedWithAlert(tls) ? Task.CompletedTask
                 : Task.FromException(VerifiedEndStream.Truncated("The data connection closed without TLS close_notify: the upload is incomplete (cut by the network or by someone on the path).")));
             return new ServerDataConnection(socket, checkedTls, () => TlsServer.ShutdownAsync(tls));

@@ -215,7 +215,7 @@ namespace SecureFtp.Security.Tls
             if (session == IntPtr.Zero) return;
             lock (_sync)
             {
-                SSL_set_session(_ssl, session);
+                _ = SSL_set_session(_ssl, session); // a session that cannot be set only means a full handshake
                 SSL_SESSION_free(session); // SSL_set_session took its own reference
             }
             OfferKeyShareOf(control);
@@ -463,7 +463,7 @@ namespace SecureFtp.Security.Tls
             {
                 if (_ssl == IntPtr.Zero) return;
                 ERR_clear_error();
-                SSL_shutdown(_ssl);
+                _ = SSL_shutdown(_ssl);
                 ERR_clear_error();
             }
             await FlushOutgoingAsync(ct).ConfigureAwait(false);
