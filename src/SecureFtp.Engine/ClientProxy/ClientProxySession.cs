@@ -98,7 +98,7 @@ namespace SecureFtp.ClientProxy
                 ClosePassive();
                 if (_upstream != null)
                 {
-                    try { await _upstream.DisconnectAsync().ConfigureAwait(false); } catch (Exception) { }
+                    try { await _upstream.DisconnectAsync(CancellationToken.None).ConfigureAwait(false); } catch (Exception) { }
                     _upstream.Dispose();
                 }
             }
@@ -279,7 +279,7 @@ namespace SecureFtp.ClientProxy
                 if (_upstream != null)
                 {
                     // Another server: the session with the first one ends before anything is sent to the second.
-                    try { await _upstream.DisconnectAsync().ConfigureAwait(false); } catch (Exception) { }
+                    try { await _upstream.DisconnectAsync(CancellationToken.None).ConfigureAwait(false); } catch (Exception) { }
                     _upstream.Dispose();
                     _upstream = null;
                     _loggedIn = false;

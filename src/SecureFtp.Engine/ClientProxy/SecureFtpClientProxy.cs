@@ -100,7 +100,7 @@ namespace SecureFtp.ClientProxy
             var stop = new CancellationTokenSource();
             _stop = stop;
             StartTime = DateTimeOffset.Now;
-            _acceptLoop = Task.Run(() => AcceptLoopAsync(socket, stop.Token));
+            _acceptLoop = Task.Run(() => AcceptLoopAsync(socket, stop.Token), CancellationToken.None);
             Log(0, null, ClientProxyLogKind.Info, $"Client proxy listening on {Options.ListenAddress}:{Port} ({Mode}{(Options.Upstream != null ? " to " + Options.Upstream : "")}).");
             return Task.CompletedTask;
         }

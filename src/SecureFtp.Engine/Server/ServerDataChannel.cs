@@ -59,7 +59,7 @@ namespace SecureFtp.Server
                     try { await _reply(451, "Transfer failed: local error in processing.").ConfigureAwait(false); }
                     catch (Exception r) when (r is IOException or SocketException or ObjectDisposedException or InvalidOperationException) { }
                 }
-            });
+            }, CancellationToken.None);
         }
 
         /// <summary>RFC 959: commands are answered in order; a command that is not ABOR or STAT waits for the transfer's reply.</summary>
