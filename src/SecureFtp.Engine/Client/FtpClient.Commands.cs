@@ -21,7 +21,7 @@ namespace SecureFtp
             return await Control.ReadFinalReplyAsync(reply, command, ct).ConfigureAwait(false);
         }, ct);
 
-        private Task SimpleAsync(string verb, string? argument, CancellationToken ct) => Exclusive(async () =>
+        private Task<bool> SimpleAsync(string verb, string? argument, CancellationToken ct) => Exclusive(async () =>
         {
             string line = argument == null ? verb : verb + " " + FtpCommand.CheckArgument(argument, "path");
             var reply = await Control.ExecuteAsync(line, ct).ConfigureAwait(false);
@@ -29,7 +29,7 @@ namespace SecureFtp
             return true;
         }, ct);
 
-        private Task RenameCoreAsync(string from, string to, CancellationToken ct) => Exclusive(async () =>
+        private Task<bool> RenameCoreAsync(string from, string to, CancellationToken ct) => Exclusive(async () =>
         {
             var reply = await Control.ExecuteAsync("RNFR " + FtpCommand.CheckArgument(from, "path"), ct).ConfigureAwait(false);
             if (reply.Code != 350) throw FtpException.FromReply("RNFR", reply, from);
@@ -191,7 +191,7 @@ namespace SecureFtp
             {
                 // draft-bryan-ftpext-hash: FEAT "HASH SHA-256*;SHA-1;MD5", OPTS HASH selects, reply 213 "algo range hash name".
                 var feat = Features.First(f => f.StartsWith("HASH", StringComparison.OrdinalIgnoreCase));
-                if (feat.ToUpperInvariant().Contains(algo))
+                if (feat.IndexOf(algo, StringComparison.OrdinalIgnoreCase) >= 0)
                 {
                     var opts = await Control.ExecuteAsync("OPTS HASH " + algo, ct).ConfigureAwait(false);
                     if (opts.Code == 200)

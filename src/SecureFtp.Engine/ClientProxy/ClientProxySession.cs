@@ -98,7 +98,7 @@ namespace SecureFtp.ClientProxy
                 ClosePassive();
                 if (_upstream != null)
                 {
-                    try { await _upstream.DisconnectAsync().ConfigureAwait(false); } catch (Exception) { }
+                    try { await _upstream.DisconnectAsync(CancellationToken.None).ConfigureAwait(false); } catch (Exception) { }
                     _upstream.Dispose();
                 }
             }
@@ -279,7 +279,7 @@ namespace SecureFtp.ClientProxy
                 if (_upstream != null)
                 {
                     // Another server: the session with the first one ends before anything is sent to the second.
-                    try { await _upstream.DisconnectAsync().ConfigureAwait(false); } catch (Exception) { }
+                    try { await _upstream.DisconnectAsync(CancellationToken.None).ConfigureAwait(false); } catch (Exception) { }
                     _upstream.Dispose();
                     _upstream = null;
                     _loggedIn = false;
@@ -706,7 +706,7 @@ namespace SecureFtp.ClientProxy
         }
 
         /// <summary>Reply text from upstream or from an error: no CR, LF or NUL can reach the legacy client's parser.</summary>
-        private static IReadOnlyList<string> Clean(IEnumerable<string> lines)
+        private static List<string> Clean(IEnumerable<string> lines)
             => lines.Select(l => new string(l.Select(c => c is '\r' or '\n' or '\0' ? ' ' : c).ToArray())).ToList();
 
         /// <summary>An error message as a reply, cut into lines at sentence ends so clients that show one line show the reason.</summary>

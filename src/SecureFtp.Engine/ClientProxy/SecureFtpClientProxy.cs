@@ -81,7 +81,9 @@ namespace SecureFtp.ClientProxy
             if (Options.Transparent && Options.Upstream != null)
                 throw new FtpException(FtpErrorKind.Protocol, "ProxyModeInvalid", "Transparent mode sends each connection to its original destination; give no Upstream with it.");
             if (Options.MaxSessions < 1 || Options.MaxSessionsPerAddress < 1)
+#pragma warning disable CA2208 // the bad values are in the Options the proxy was built with: that is what the caller must fix
                 throw new ArgumentException("MaxSessions and MaxSessionsPerAddress must be at least 1.", nameof(Options));
+#pragma warning restore CA2208
             var socket = new Socket(Options.ListenAddress.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
             try
             {
@@ -98,7 +100,7 @@ namespace SecureFtp.ClientProxy
             var stop = new CancellationTokenSource();
             _stop = stop;
             StartTime = DateTimeOffset.Now;
-            _acceptLoop = Task.Run(() => AcceptLoopAsync(socket, stop.Token));
+            _acceptLoop = Task.Run(() => AcceptLoopAsync(socket, stop.Token), CancellationToken.None);
             Log(0, null, ClientProxyLogKind.Info, $"Client proxy listening on {Options.ListenAddress}:{Port} ({Mode}{(Options.Upstream != null ? " to " + Options.Upstream : "")}).");
             return Task.CompletedTask;
         }

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Globalization;
 using System.IO;
 using System.Linq;
 using System.Net;
@@ -162,13 +163,13 @@ namespace SecureFtp.Diagnostics
             int port;
             var epsv = await connection.ExecuteAsync("EPSV", ct).ConfigureAwait(false);
             var epsvMatch = Regex.Match(epsv.Message, @"\(([!-~])\1\1(\d{1,5})\1\)");
-            if (epsv.Code == 229 && epsvMatch.Success) port = int.Parse(epsvMatch.Groups[2].Value);
+            if (epsv.Code == 229 && epsvMatch.Success) port = int.Parse(epsvMatch.Groups[2].Value, CultureInfo.InvariantCulture);
             else
             {
                 var pasv = await connection.ExecuteAsync("PASV", ct).ConfigureAwait(false);
                 var pasvMatch = Regex.Match(pasv.Message, @"(\d{1,3}),(\d{1,3}),(\d{1,3}),(\d{1,3}),(\d{1,3}),(\d{1,3})");
                 if (pasv.Code != 227 || !pasvMatch.Success) return (null, pasv);
-                port = int.Parse(pasvMatch.Groups[5].Value) * 256 + int.Parse(pasvMatch.Groups[6].Value);
+                port = int.Parse(pasvMatch.Groups[5].Value, CultureInfo.InvariantCulture) * 256 + int.Parse(pasvMatch.Groups[6].Value, CultureInfo.InvariantCulture);
             }
             var socket = new Socket(connection.RemoteEndPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
             try

@@ -50,7 +50,7 @@ namespace SecureFtp.Diagnostics
 
     internal static class ProbeTls
     {
-#pragma warning disable CS0618, SYSLIB0039 // TLS 1.0 and 1.1 are probed precisely because they are obsolete.
+#pragma warning disable CS0618, SYSLIB0039, CA5397 // TLS 1.0 and 1.1 are probed precisely because they are obsolete (Test-SecureFtpServer reports what a server still accepts).
         public static readonly IReadOnlyList<(string Name, SslProtocols Protocol)> Versions = new[]
         {
             ("Tls10", SslProtocols.Tls),
@@ -58,7 +58,7 @@ namespace SecureFtp.Diagnostics
             ("Tls12", SslProtocols.Tls12),
             ("Tls13", (SslProtocols)12288),
         };
-#pragma warning restore CS0618, SYSLIB0039
+#pragma warning restore CS0618, SYSLIB0039, CA5397
 
         public static string VersionName(SslProtocols protocol)
             => Versions.FirstOrDefault(v => v.Protocol == protocol).Name ?? protocol.ToString();
@@ -97,7 +97,9 @@ namespace SecureFtp.Diagnostics
                     AllowTlsResume = allowResume,
                 };
                 if (cipherSuites != null)
+#pragma warning disable CA1416 // only reached when CanChooseCipherSuites is true (Linux and macOS), which the probe checks first
                     options.CipherSuitesPolicy = new CipherSuitesPolicy(cipherSuites.Select(s => (TlsCipherSuite)Enum.Parse(typeof(TlsCipherSuite), s)));
+#pragma warning restore CA1416
                 await ssl.AuthenticateAsClientAsync(options, cts.Token).ConfigureAwait(false);
 #else
                 // SChannel caches sessions by target name: a unique name keeps this handshake from resuming one.
@@ -154,7 +156,9 @@ namespace SecureFtp.Diagnostics
             get
             {
 #if NET
+#pragma warning disable CA1416 // this is the platform check itself: it catches PlatformNotSupportedException
                 try { _ = new CipherSuitesPolicy(new[] { TlsCipherSuite.TLS_AES_128_GCM_SHA256 }); return true; }
+#pragma warning restore CA1416
                 catch (PlatformNotSupportedException) { return false; }
 #else
                 return false;
@@ -193,7 +197,9 @@ namespace SecureFtp.Diagnostics
                 await client.ConnectAsync(IPAddress.Loopback, ((IPEndPoint)listener.LocalEndpoint).Port).ConfigureAwait(false);
                 using var serverSide = await accept.ConfigureAwait(false);
                 using var server = new SslStream(serverSide.GetStream());
+#pragma warning disable CA5359 // a loopback self-test of the local TLS stack against its own throwaway certificate: nothing is authenticated or sent
                 using var clientSsl = new SslStream(client.GetStream(), false, (_, _, _, _) => true);
+#pragma warning restore CA5359
                 using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
                 var serverTask = server.AuthenticateAsServerAsync(new SslServerAuthenticationOptions { ServerCertificate = certificate, EnabledSslProtocols = protocol }, cts.Token);
                 var clientTask = clientSsl.AuthenticateAsClientAsync(new SslClientAuthenticationOptions { TargetHost = "localhost", EnabledSslProtocols = protocol }, cts.Token);

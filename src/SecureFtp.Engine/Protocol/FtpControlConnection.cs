@@ -180,7 +180,7 @@ namespace SecureFtp.Protocol
             }
             catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or IOException or SocketException && cts.IsCancellationRequested)
             {
-                if (ct.IsCancellationRequested) throw new OperationCanceledException(ct);
+                ct.ThrowIfCancellationRequested();
                 throw new FtpException(FtpErrorKind.Timeout, "ControlTimeout",
                     $"No answer from {Host}:{Port} while waiting for {what} ({Timeout.TotalSeconds:0.#} s).", inner: e);
             }

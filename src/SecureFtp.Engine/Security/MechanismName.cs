@@ -68,6 +68,7 @@ namespace SecureFtp.Security
         private List<T> _entries = new List<T>();
 
         /// <param name="side">"client" or "server": named in the error for an unknown mechanism.</param>
+        /// <param name="entries">The registrations to start with; more can be added later.</param>
         public MechanismRegistry(string side, IEnumerable<T>? entries = null)
         {
             _side = side;

@@ -7,6 +7,7 @@ namespace SecureFtp.Security
     public class UnsignalledEndException : FtpException
     {
         /// <param name="signal">The signal that did not come, as a user knows it: "a TLS close_notify".</param>
+        /// <param name="message">What happened to the transfer, for the user.</param>
         public UnsignalledEndException(string signal, string message) : base(FtpErrorKind.Truncated, "TransferTruncated", message)
         {
             Signal = signal;

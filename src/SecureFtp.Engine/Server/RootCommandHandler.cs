@@ -117,11 +117,11 @@ namespace SecureFtp.Server
                 case "XCUP": await ChangeDirectoryAsync(session, "..").ConfigureAwait(false); return;
                 case "TYPE": await TypeAsync(session, argument).ConfigureAwait(false); return;
                 case "MODE":
-                    await (argument.Trim().ToUpperInvariant() == "S"
+                    await (string.Equals(argument.Trim(), "S", StringComparison.OrdinalIgnoreCase)
                         ? session.ReplyAsync(200, "Mode set to S.") : session.ReplyAsync(504, "Only stream mode (S) is supported.")).ConfigureAwait(false);
                     return;
                 case "STRU":
-                    await (argument.Trim().ToUpperInvariant() == "F"
+                    await (string.Equals(argument.Trim(), "F", StringComparison.OrdinalIgnoreCase)
                         ? session.ReplyAsync(200, "Structure set to F.") : session.ReplyAsync(504, "Only file structure (F) is supported.")).ConfigureAwait(false);
                     return;
                 case "REST":
@@ -225,7 +225,7 @@ namespace SecureFtp.Server
 
         // ---- simple commands ----
 
-        private Task HelpAsync(FtpServerSession session)
+        private static Task HelpAsync(FtpServerSession session)
         {
             var lines = new List<string> { "The following commands are recognized:" };
             for (int i = 0; i < Implemented.Length; i += 10)
@@ -234,7 +234,7 @@ namespace SecureFtp.Server
             return session.ReplyAsync(214, lines);
         }
 
-        private Task OptsAsync(FtpServerSession session, string argument)
+        private static Task OptsAsync(FtpServerSession session, string argument)
         {
             var parts = argument.Trim().Split(new[] { ' ' }, 2);
             switch (parts[0].ToUpperInvariant())

@@ -77,9 +77,9 @@ namespace SecureFtp.Server
                 }
                 _stop = stop;
                 StartTime = DateTimeOffset.Now;
-                _acceptLoops.Add(Task.Run(() => AcceptLoopAsync(main, implicitTls: false, stop.Token)));
+                _acceptLoops.Add(Task.Run(() => AcceptLoopAsync(main, implicitTls: false, stop.Token), CancellationToken.None));
                 if (implicitListener != null)
-                    _acceptLoops.Add(Task.Run(() => AcceptLoopAsync(implicitListener, implicitTls: true, stop.Token)));
+                    _acceptLoops.Add(Task.Run(() => AcceptLoopAsync(implicitListener, implicitTls: true, stop.Token), CancellationToken.None));
             }
             catch (SocketException e)
             {

@@ -148,7 +148,7 @@ namespace SecureFtp.Server
                 throw new FtpException(FtpErrorKind.Security, "DataBeforeTlsHandshake",
                     $"The client at {RemoteEndPoint} sent data after AUTH before the TLS handshake; it may have been injected. The connection is closed.");
             var tls = new SslStream(_raw, leaveInnerStreamOpen: true);
-            await TlsServer.AuthenticateAsync(tls, certificate, protocols, timeout, ct, issueTickets: true).ConfigureAwait(false);
+            await TlsServer.AuthenticateAsync(tls, certificate, protocols, timeout, issueTickets: true, ct).ConfigureAwait(false);
             _tls = tls;
             _stream = tls;
         }
@@ -239,14 +239,21 @@ namespace SecureFtp.Server
         public static SslProtocols DataConnectionProtocols(SslProtocols configured)
         {
             if (configured == SslProtocols.None) return SslProtocols.Tls12;
+#pragma warning disable CA5397 // removes TLS 1.3 from the configured set (the analyzer reads ~Tls13 as a deprecated version); enables nothing old
             return (configured & SslProtocols.Tls12) != 0 ? configured & ~Tls13 : configured;
+#pragma warning restore CA5397
         }
 
         /// <summary>SslProtocols.Tls13, which netstandard2.0 does not name.</summary>
         private const SslProtocols Tls13 = (SslProtocols)12288;
 
+        /// <param name="tls">The stream over the accepted connection.</param>
+        /// <param name="certificate">The server's certificate, with its private key.</param>
+        /// <param name="protocols">The TLS versions the server accepts.</param>
+        /// <param name="timeout">How long the client has to finish the handshake.</param>
         /// <param name="issueTickets">False on data connections: nothing resumes from them.</param>
-        public static async Task AuthenticateAsync(SslStream tls, X509Certificate2 certificate, SslProtocols protocols, TimeSpan timeout, CancellationToken ct, bool issueTickets)
+        /// <param name="ct">Cancels the handshake (the server is stopping).</param>
+        public static async Task AuthenticateAsync(SslStream tls, X509Certificate2 certificate, SslProtocols protocols, TimeSpan timeout, bool issueTickets, CancellationToken ct)
         {
             using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
             cts.CancelAfter(timeout);
@@ -269,7 +276,7 @@ namespace SecureFtp.Server
             }
             catch (Exception e) when (e is AuthenticationException or IOException or OperationCanceledException or ObjectDisposedException)
             {
-                if (ct.IsCancellationRequested) throw new OperationCanceledException(ct);
+                ct.ThrowIfCancellationRequested();
                 string reason = e.InnerException != null ? $"{e.Message} ({e.InnerException.Message})" : e.Message;
                 throw new FtpException(FtpErrorKind.Security, "TlsHandshakeFailed", $"The TLS handshake with the client failed: {reason}", inner: e);
             }

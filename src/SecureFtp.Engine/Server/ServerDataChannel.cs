@@ -25,7 +25,10 @@ namespace SecureFtp.Server
         private Task? _transfer;
         private CancellationTokenSource? _transferCancel;
 
+        /// <param name="options">The server's options: passive port range, timeouts, address checks.</param>
+        /// <param name="clientAddress">The control connection's peer: the only address a data connection may come from or go to.</param>
         /// <param name="reply">Sends a one-line reply on the control connection.</param>
+        /// <param name="log">The server's log.</param>
         /// <param name="protect">Wraps a fresh data connection as the protection level in force requires.</param>
         public ServerDataChannel(SecureFtpServerOptions options, IPAddress clientAddress, Func<int, string, Task> reply,
             Action<SecureFtpServerLogKind, string> log, Func<Socket, CancellationToken, Task<ServerDataConnection>> protect)
@@ -56,7 +59,7 @@ namespace SecureFtp.Server
                     try { await _reply(451, "Transfer failed: local error in processing.").ConfigureAwait(false); }
                     catch (Exception r) when (r is IOException or SocketException or ObjectDisposedException or InvalidOperationException) { }
                 }
-            });
+            }, CancellationToken.None);
         }
 
         /// <summary>RFC 959: commands are answered in order; a command that is not ABOR or STAT waits for the transfer's reply.</summary>
@@ -244,7 +247,7 @@ namespace SecureFtp.Server
             }
             catch (Exception e) when (e is SocketException or ObjectDisposedException or OperationCanceledException)
             {
-                if (ct.IsCancellationRequested) throw new OperationCanceledException(ct);
+                ct.ThrowIfCancellationRequested();
                 throw new FtpException(FtpErrorKind.Connection, "DataConnectionFailed",
                     cts.IsCancellationRequested ? $"No data connection within {timeout.TotalSeconds:0.#} s." : $"The data connection failed: {e.Message}", inner: e);
             }

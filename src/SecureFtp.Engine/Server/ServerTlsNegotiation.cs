@@ -50,6 +50,7 @@ namespace SecureFtp.Server
         /// when the handshake failed: the connection is then in an unknown state and must be dropped (RFC 4217 s.10.1).</summary>
         /// <param name="mechanism">The TLS registration the client asked for: TLS (TLS-C) or SSL (TLS-P, private data from the start).</param>
         /// <param name="name">The name the client asked for, for the reply and the log.</param>
+        /// <param name="ct">Cancels the handshake (the server is stopping).</param>
         public async Task<bool> AuthAsync(ServerMechanismRegistration mechanism, string name, CancellationToken ct)
         {
             await _reply(234, $"AUTH {name} successful; starting TLS.").ConfigureAwait(false);
@@ -149,7 +150,7 @@ namespace SecureFtp.Server
                 return new ServerDataConnection(socket, raw, null);
             var watcher = new TlsRecordWatcher(raw);
             var tls = new SslStream(watcher, leaveInnerStreamOpen: false);
-            await TlsServer.AuthenticateAsync(tls, _options.Certificate!, TlsServer.DataConnectionProtocols(_options.TlsProtocols), _options.DataTimeout, ct, issueTickets: false).ConfigureAwait(false);
+            await TlsServer.AuthenticateAsync(tls, _options.Certificate!, TlsServer.DataConnectionProtocols(_options.TlsProtocols), _options.DataTimeout, issueTickets: false, ct).ConfigureAwait(false);
             var checkedTls = new VerifiedEndStream(tls, _ => watcher.EndedWithAlert(tls) ? Task.CompletedTask
                 : Task.FromException(VerifiedEndStream.Truncated("The data connection closed without TLS close_notify: the upload is incomplete (cut by the network or by someone on the path).")));
             return new ServerDataConnection(socket, checkedTls, () => TlsServer.ShutdownAsync(tls));

@@ -134,7 +134,8 @@ namespace SecureFtp.Sync
                     if (BlockingAncestor(target, rel) != null) continue;
                     string remotePath = download ? RemotePath.Combine(remoteRoot, rel) : t.Remote;
                     actions.Add(new SyncAction(SyncActionType.Delete, rel, remotePath, t.Local, t.Kind == Kind.File ? t.Size : 0,
-                        $"Not on the {sourceSide} side any more.") { IsDirectory = t.Kind == Kind.Directory });
+                        $"Not on the {sourceSide} side any more.")
+                    { IsDirectory = t.Kind == Kind.Directory });
                 }
             }
 
@@ -166,39 +167,39 @@ namespace SecureFtp.Sync
                     return Skip("Same size.");
 
                 case SyncCriteria.SizeAndTime:
-                {
-                    // A LIST date is minutes or days at best: ask MDTM (seconds, UTC) where the listing was not exact.
-                    DateTime? remoteTime = r.PreciseTime ? r.Time : await client.GetModifiedTimeAsync(r.Remote, ct).ConfigureAwait(false);
-                    if (remoteTime is not DateTime rt) return Skip("Same size; the server gives no modification time to compare.");
-                    var action = transfer("");
-                    action.SourceTime = download ? rt : l.Time;
-                    long rs = Seconds(rt), ls = Seconds(l.Time!.Value);
-                    if (download)
                     {
-                        if (rs == ls) return Skip("Same size and time.");
-                        action.Reason = $"Times differ (remote {Stamp(rt)}, local {Stamp(l.Time.Value)}).";
+                        // A LIST date is minutes or days at best: ask MDTM (seconds, UTC) where the listing was not exact.
+                        DateTime? remoteTime = r.PreciseTime ? r.Time : await client.GetModifiedTimeAsync(r.Remote, ct).ConfigureAwait(false);
+                        if (remoteTime is not DateTime rt) return Skip("Same size; the server gives no modification time to compare.");
+                        var action = transfer("");
+                        action.SourceTime = download ? rt : l.Time;
+                        long rs = Seconds(rt), ls = Seconds(l.Time!.Value);
+                        if (download)
+                        {
+                            if (rs == ls) return Skip("Same size and time.");
+                            action.Reason = $"Times differ (remote {Stamp(rt)}, local {Stamp(l.Time.Value)}).";
+                            return action;
+                        }
+                        // Upload: the remote time is the upload time where the server cannot set times, so only a local
+                        // copy newer than the remote one is a change.
+                        if (ls <= rs) return Skip(ls == rs ? "Same size and time." : "Same size; the remote copy is not older.");
+                        action.Reason = $"The local copy is newer (local {Stamp(l.Time.Value)}, remote {Stamp(rt)}).";
                         return action;
                     }
-                    // Upload: the remote time is the upload time where the server cannot set times, so only a local
-                    // copy newer than the remote one is a change.
-                    if (ls <= rs) return Skip(ls == rs ? "Same size and time." : "Same size; the remote copy is not older.");
-                    action.Reason = $"The local copy is newer (local {Stamp(l.Time.Value)}, remote {Stamp(rt)}).";
-                    return action;
-                }
 
                 default:
-                {
-                    foreach (var (algorithm, name) in new[] { ("SHA-256", HashAlgorithmName.SHA256), ("SHA-1", HashAlgorithmName.SHA1), ("MD5", HashAlgorithmName.MD5) })
                     {
-                        string? remoteHash = await client.GetServerHashAsync(r.Remote, algorithm, ct).ConfigureAwait(false);
-                        if (remoteHash == null) continue;
-                        string localHash = LocalHash(l.Local, name);
-                        if (string.Equals(remoteHash, localHash, StringComparison.OrdinalIgnoreCase)) return Skip($"Same content ({algorithm}).");
-                        return transfer($"Contents differ ({algorithm}).");
+                        foreach (var (algorithm, name) in new[] { ("SHA-256", HashAlgorithmName.SHA256), ("SHA-1", HashAlgorithmName.SHA1), ("MD5", HashAlgorithmName.MD5) })
+                        {
+                            string? remoteHash = await client.GetServerHashAsync(r.Remote, algorithm, ct).ConfigureAwait(false);
+                            if (remoteHash == null) continue;
+                            string localHash = LocalHash(l.Local, name);
+                            if (string.Equals(remoteHash, localHash, StringComparison.OrdinalIgnoreCase)) return Skip($"Same content ({algorithm}).");
+                            return transfer($"Contents differ ({algorithm}).");
+                        }
+                        throw new FtpException(FtpErrorKind.NotSupported, "HashUnavailable",
+                            $"{client.Host} offers no HASH, XSHA256, XSHA1 or XMD5 for {TerminalText.Sanitize(r.Remote)}: it cannot be compared by content (use -Criteria SizeAndTime or Size). Nothing was transferred for it.");
                     }
-                    throw new FtpException(FtpErrorKind.NotSupported, "HashUnavailable",
-                        $"{client.Host} offers no HASH, XSHA256, XSHA1 or XMD5 for {TerminalText.Sanitize(r.Remote)}: it cannot be compared by content (use -Criteria SizeAndTime or Size). Nothing was transferred for it.");
-                }
             }
         }
 

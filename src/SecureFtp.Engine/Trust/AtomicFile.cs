@@ -20,6 +20,8 @@ namespace SecureFtp.Trust
         internal static Action<string>? BeforeRename;
 
         /// <summary>Writes <paramref name="content"/> to <paramref name="path"/> as described above.</summary>
+        /// <param name="path">The final name of the file.</param>
+        /// <param name="content">The whole content of the file.</param>
         /// <param name="ownerOnly">Mode 0600 (private keys, the trust store); false = the umask's mode (public halves).</param>
         /// <param name="overwrite">False: fail with KeyFileExists when <paramref name="path"/> exists, decided atomically
         /// with the rename (two writers racing for a new name cannot both win; the loser's key is not silently replaced).</param>
@@ -104,7 +106,7 @@ namespace SecureFtp.Trust
 #if NET
         private const int EEXIST = 17; // the same on Linux and macOS
 
-        [System.Runtime.InteropServices.DllImport("libc", SetLastError = true)]
+        [System.Runtime.InteropServices.DllImport("libc", SetLastError = true, BestFitMapping = false, ThrowOnUnmappableChar = true)]
         private static extern int link(string existing, string created);
 #endif
 

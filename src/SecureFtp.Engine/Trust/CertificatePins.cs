@@ -123,7 +123,9 @@ namespace SecureFtp.Trust
                         || FixedEquals(value, Sha256(CertificateKeys.SubjectPublicKeyInfo(certificate.RawData)));
                 if (value.Length == 20)
                 {
+#pragma warning disable CA5350 // a pin given as a SHA-1 certificate thumbprint (what Windows shows) is compared, not trusted for anything else
                     using var sha1 = SHA1.Create();
+#pragma warning restore CA5350
                     return FixedEquals(value, sha1.ComputeHash(certificate.RawData));
                 }
                 return false;

@@ -237,7 +237,7 @@ namespace SecureFtp.Trust
             }
         }
 
-        private IDisposable AcquireLock()
+        private FileStream AcquireLock()
         {
             var path = Path.Combine(Location, LockFileName);
             var deadline = DateTime.UtcNow + LockTimeout;

@@ -1,9 +1,10 @@
 using System;
 using System.Collections.Generic;
+using System.Globalization;
 
 namespace SecureFtp.Trust
 {
-    /// <summary>A key or certificate the user trusts for a server (seed 000 s.5.2, s.5.7, s.6.2).</summary>
+    /// <summary>A key or certificate the user trusts for a server (the SafeTP paper, s.5.2, s.5.7, s.6.2).</summary>
     public sealed class TrustedKey
     {
         /// <summary>Host name or address as the user typed it, lower-case; the store also matches addresses.</summary>
@@ -21,7 +22,7 @@ namespace SecureFtp.Trust
         /// <summary>SHA-256 of <see cref="PublicKey"/>, upper-case hex with colons.</summary>
         public string Fingerprint { get; set; } = "";
 
-        /// <summary>The brand the server's key carries (seed 000 s.5.7), shown to the user.</summary>
+        /// <summary>The brand the server's key carries (the SafeTP paper, s.5.7), shown to the user.</summary>
         public string? Brand { get; set; }
 
         public DateTime AddedUtc { get; set; }
@@ -57,13 +58,13 @@ namespace SecureFtp.Trust
                 Source = TrustSources.OutOfBand,
             };
 
-        public override string ToString() => $"{Host}:{(Port == 0 ? "*" : Port.ToString())} {KeyType} {Fingerprint}{(Brand != null ? " \"" + Brand + "\"" : "")}";
+        public override string ToString() => $"{Host}:{(Port == 0 ? "*" : Port.ToString(CultureInfo.InvariantCulture))} {KeyType} {Fingerprint}{(Brand != null ? " \"" + Brand + "\"" : "")}";
     }
 
     /// <summary>The values of <see cref="TrustedKey.KeyType"/>.</summary>
     public static class TrustKeyTypes
     {
-        /// <summary>An X-SafeTP1 server's branded DSA key (seed 000 s.5.2).</summary>
+        /// <summary>An X-SafeTP1 server's branded DSA key (the SafeTP paper, s.5.2).</summary>
         public const string SafeTp = "X-SafeTP1";
         /// <summary>A KEA-SKIPJACK server's KEA certificate (RFC 2773).</summary>
         public const string Kea = "KEA";
@@ -96,7 +97,7 @@ namespace SecureFtp.Trust
         public const string FirstUse = "FirstUse";
         /// <summary>Added by the user from a file or fingerprint (Add-FtpTrustedKey).</summary>
         public const string OutOfBand = "OutOfBand";
-        /// <summary>A key already trusted for another address of a multihomed server (seed 000 s.6.2).</summary>
+        /// <summary>A key already trusted for another address of a multihomed server (the SafeTP paper, s.6.2).</summary>
         public const string Replicated = "Replicated";
     }
 
@@ -110,7 +111,7 @@ namespace SecureFtp.Trust
         IReadOnlyList<TrustedKey> Find(string host, int port, string keyType);
 
         /// <summary>True when the store holds any key or pin for the host: such a host is never used in cleartext
-        /// (seed 000 s.5.6, coerced fallback).</summary>
+        /// (the SafeTP paper, s.5.6, coerced fallback).</summary>
         bool HasAnyKeyFor(string host, int port);
 
         void Add(TrustedKey key);

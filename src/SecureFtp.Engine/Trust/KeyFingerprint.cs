@@ -1,4 +1,5 @@
 using System;
+using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 
@@ -23,7 +24,7 @@ namespace SecureFtp.Trust
             for (int i = 0; i < bytes.Length; i++)
             {
                 if (i > 0) sb.Append(':');
-                sb.Append(bytes[i].ToString("X2"));
+                sb.Append(bytes[i].ToString("X2", CultureInfo.InvariantCulture));
             }
             return sb.ToString();
         }

@@ -3,7 +3,7 @@ using System;
 namespace SecureFtp.Trust
 {
     /// <summary>What to do with a key seen under an address that has no key yet, when the same key is already
-    /// trusted for another address (a multihomed server, seed 000 s.6.2).</summary>
+    /// trusted for another address (a multihomed server, the SafeTP paper, s.6.2).</summary>
     public enum KeyReplication
     {
         /// <summary>Accept it quietly, as SafeTP did: the key is the unit of trust, and the server has just proved

@@ -7,7 +7,7 @@ using System.Security.Cryptography.X509Certificates;
 namespace SecureFtp.Trust
 {
     /// <summary>The one trust decision every mechanism makes about a server's key (X-SafeTP1's branded DSA key,
-    /// a KEA certificate, a TLS certificate pin): seed 000 s.5.6, s.5.7 and s.6.2.
+    /// a KEA certificate, a TLS certificate pin): the SafeTP paper, s.5.6, s.5.7 and s.6.2.
     /// <list type="number">
     /// <item>The key is trusted for the host (as typed) or for the address actually reached: "TrustStore".</item>
     /// <item>Another key is trusted there: refused as "ServerKeyChanged", both fingerprints shown. Never asked:
@@ -22,7 +22,13 @@ namespace SecureFtp.Trust
     {
         /// <summary>Decides about <paramref name="publicKey"/> presented by <paramref name="host"/>:<paramref name="port"/>.
         /// Returns the trust source (<see cref="TrustSources"/>) or throws an <see cref="FtpException"/> of kind Trust.</summary>
+        /// <param name="store">The trust store that holds the keys already trusted, and receives a newly trusted one.</param>
+        /// <param name="host">The server's name as the user gave it.</param>
+        /// <param name="port">The server's port (0 = any port).</param>
         /// <param name="peerAddress">The address the connection reached; null when unknown.</param>
+        /// <param name="keyType">The kind of key (X-SafeTP1, KEA, TLS), so keys of different kinds never match.</param>
+        /// <param name="publicKey">The key the server presented, as encoded on the wire.</param>
+        /// <param name="policy">What to do with a key never seen before: ask, accept, or refuse.</param>
         /// <param name="brand">The name the key is branded with (s.5.2), or a certificate subject; shown to the user.</param>
         public static string VerifyServerKey(ITrustStore store, string host, int port, IPAddress? peerAddress,
             string keyType, byte[] publicKey, string? brand, TrustPolicy policy)
@@ -65,7 +71,7 @@ namespace SecureFtp.Trust
                 throw new FtpException(FtpErrorKind.Trust, "ServerKeyChanged",
                     $"The {keyType} key of {where} has CHANGED. Trusted: {old}. Presented now: {fingerprints[0]} {shownBrand}. " +
                     "Someone may be intercepting the connection; nothing was sent. If the server's key really changed, " +
-                    $"remove the old key (Remove-FtpTrustedKey -ComputerName {names[0]}) after checking the new fingerprint with its administrator.");
+                    $"remove the old key for {names[0]} from the trust store after checking the new fingerprint with its administrator.");
             }
 
             var elsewhere = store.GetAll().Where(k => k.KeyType == keyType && fingerprints.Contains(k.Fingerprint)).ToList();
@@ -97,10 +103,10 @@ namespace SecureFtp.Trust
         private static void Approve(TrustPolicy policy, string where, string keyType, string seen, string question)
         {
             FtpException Refused(string why) => new FtpException(FtpErrorKind.Trust, "ServerKeyUntrusted", $"{seen} It was refused: {why}. Nothing was sent.");
-            if (policy.ErrorOnUntrusted) throw Refused("unknown keys are refused (-ErrorOnUntrusted)");
+            if (policy.ErrorOnUntrusted) throw Refused("the trust policy refuses unknown keys (ErrorOnUntrusted)");
             if (policy.AcceptNewKey) return;
             if (policy.ConfirmNewKey == null)
-                throw Refused("nobody could be asked; accept it with -AcceptKey or add it with Add-FtpTrustedKey");
+                throw Refused("nobody could be asked, and the trust policy does not accept new keys unasked");
             if (!policy.ConfirmNewKey(seen + " " + question, $"Unknown {keyType} key for {where}"))
                 throw Refused("you declined it");
         }

@@ -4,7 +4,7 @@ using System.Text;
 
 namespace SecureFtp.Trust
 {
-    /// <summary>Reads a key acquired out of band (seed 000 s.5.7, s.6.2 "Out-of-band Key Entry") for
+    /// <summary>Reads a key acquired out of band (the SafeTP paper, s.5.7, s.6.2 "Out-of-band Key Entry") for
     /// Add-FtpTrustedKey -Path. Accepted files:
     /// <list type="bullet">
     /// <item>a certificate, PEM ("BEGIN CERTIFICATE") or DER: its SubjectPublicKeyInfo is the key (TLS, KEA);

@@ -150,7 +150,9 @@ namespace SecureFtp.PowerShell.Commands
             string caPath = CertificateAuthority != null ? LocalPath(CertificateAuthority)
                 : System.IO.Path.Combine(System.IO.Path.GetDirectoryName(path)!, DefaultCaFileName);
             if (string.Equals(System.IO.Path.GetFullPath(caPath), System.IO.Path.GetFullPath(path), StringComparison.Ordinal))
+#pragma warning disable CA2208 // names the cmdlet parameter (-CertificateAuthority) the user must change
                 throw new PSArgumentException($"The KEA credential and its CA cannot share the file {path}.", nameof(CertificateAuthority));
+#pragma warning restore CA2208
             string caCertificatePath = System.IO.Path.ChangeExtension(caPath, ".crt");
             var ca = Run(_ => System.Threading.Tasks.Task.Run(() =>
             {

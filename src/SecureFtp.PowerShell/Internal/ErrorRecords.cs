@@ -36,6 +36,9 @@ namespace SecureFtp.PowerShell
             ["SecurityNotAvailable"] = "Use -FallbackPolicy Warn or Allow, or -Mechanism None, to accept a cleartext session.",
             ["CertificateRejected"] = "If you trust this certificate, pin it with its fingerprint (-CertificateThumbprint, or Add-FtpTrustedKey -KeyType TLS). If the trust store pins another certificate for this host and the change is genuine, replace that pin (Remove-FtpTrustedKey -KeyType TLS, then Add-FtpTrustedKey).",
             ["KeaCredentialMissing"] = "Give one with -KeaCredential (New-SecureFtpKey -Type Kea makes one).",
+            ["ServerKeyUntrusted"] = "If you trust this key, accept it with -AcceptKey or add it first with Add-FtpTrustedKey.",
+            ["ServerKeyChanged"] = "Only after checking the new fingerprint with the server's administrator, remove the old key with Remove-FtpTrustedKey -ComputerName and connect again.",
+            ["ElGamalKeyTooShort"] = "Make a longer client key with New-SecureFtpKey -Type SafeTpClient -Bits 2048 and give it with -ClientKey.",
         };
 
         /// <summary>The PowerShell hint for an error id, or null.</summary>

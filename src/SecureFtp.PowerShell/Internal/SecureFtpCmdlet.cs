@@ -9,6 +9,8 @@ namespace SecureFtp.PowerShell
     /// <summary>What every SecureFtp cmdlet shares: engine calls run off the pipeline thread with a token that
     /// Ctrl+C (StopProcessing) cancels, while the pipeline thread writes the progress, warnings and prompts the
     /// engine posts; and failures become error records with an id and a category.</summary>
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Reliability", "CA1001:Types that own disposable fields should be disposable",
+        Justification = "PowerShell disposes cmdlets only when they implement IDisposable, and the token source holds no timer or handle: it lives exactly as long as one cmdlet invocation.")]
     public abstract class SecureFtpCmdlet : PSCmdlet
     {
         private readonly CancellationTokenSource _stopping = new CancellationTokenSource();

@@ -134,14 +134,14 @@ internal sealed class HostileFtpServer : IAsyncDisposable
                     case "LIST":
                     case "NLST":
                     case "MLSD":
-                    {
-                        string dir = arg.Length == 0 || arg.StartsWith('-') ? cwd : arg;
-                        string? listing = Listing(dir);
-                        if (listing == null || data == null) { await Reply("550 no such directory"); break; }
-                        await SendDataAsync(data, Encoding.UTF8.GetBytes(listing), Reply, stream);
-                        data = null;
-                        break;
-                    }
+                        {
+                            string dir = arg.Length == 0 || arg.StartsWith('-') ? cwd : arg;
+                            string? listing = Listing(dir);
+                            if (listing == null || data == null) { await Reply("550 no such directory"); break; }
+                            await SendDataAsync(data, Encoding.UTF8.GetBytes(listing), Reply, stream);
+                            data = null;
+                            break;
+                        }
                     case "MLST": await Reply("550 not here"); break;
                     case "RETR":
                         if (data == null) { await Reply("425 use PASV first"); break; }

@@ -80,34 +80,34 @@ internal sealed class MiniRfc2228Server : IAsyncDisposable
                         await Send(rfc.FormatReply(227, $"Entering Passive Mode (127,0,0,1,{p / 256},{p % 256})"));
                         break;
                     case "RETR":
-                    {
-                        await Send(rfc.FormatReply(150, "Opening data connection"));
-                        using (var dataSocket = await data!.AcceptSocketAsync())
-                        using (var dataStream = rfc.OpenDataStream(WrapDownloadConnection?.Invoke(new NetworkStream(dataSocket, ownsSocket: false)) ?? new NetworkStream(dataSocket, ownsSocket: false)))
-                            await dataStream.WriteAsync(Download);
-                        await Send(rfc.FormatReply(226, "Transfer complete"));
-                        break;
-                    }
+                        {
+                            await Send(rfc.FormatReply(150, "Opening data connection"));
+                            using (var dataSocket = await data!.AcceptSocketAsync())
+                            using (var dataStream = rfc.OpenDataStream(WrapDownloadConnection?.Invoke(new NetworkStream(dataSocket, ownsSocket: false)) ?? new NetworkStream(dataSocket, ownsSocket: false)))
+                                await dataStream.WriteAsync(Download);
+                            await Send(rfc.FormatReply(226, "Transfer complete"));
+                            break;
+                        }
                     case "STOR":
-                    {
-                        await Send(rfc.FormatReply(150, "Opening data connection"));
-                        try
                         {
-                            using var dataSocket = await data!.AcceptSocketAsync();
-                            using var dataStream = rfc.OpenDataStream(new NetworkStream(dataSocket, ownsSocket: false));
-                            var buffer = new MemoryStream();
-                            await dataStream.CopyToAsync(buffer);
-                            // Seed 000 s.5.4: the 226 goes out only once the end-of-file block arrived.
-                            Uploaded = buffer.ToArray();
-                            await Send(rfc.FormatReply(226, $"Received {Uploaded.Length} bytes"));
+                            await Send(rfc.FormatReply(150, "Opening data connection"));
+                            try
+                            {
+                                using var dataSocket = await data!.AcceptSocketAsync();
+                                using var dataStream = rfc.OpenDataStream(new NetworkStream(dataSocket, ownsSocket: false));
+                                var buffer = new MemoryStream();
+                                await dataStream.CopyToAsync(buffer);
+                                // Seed 000 s.5.4: the 226 goes out only once the end-of-file block arrived.
+                                Uploaded = buffer.ToArray();
+                                await Send(rfc.FormatReply(226, $"Received {Uploaded.Length} bytes"));
+                            }
+                            catch (FtpException e)
+                            {
+                                UploadError = e;
+                                await Send(rfc.FormatReply(426, "Transfer aborted: " + e.ErrorId));
+                            }
+                            break;
                         }
-                        catch (FtpException e)
-                        {
-                            UploadError = e;
-                            await Send(rfc.FormatReply(426, "Transfer aborted: " + e.ErrorId));
-                        }
-                        break;
-                    }
                     case "QUIT": await Send(rfc.FormatReply(221, "Bye")); return;
                     case "AUTH": await Send(rfc.FormatReply(504, "Unknown mechanism")); break;
                     default: await Send(rfc.FormatReply(502, "Not implemented")); break;

@@ -138,7 +138,8 @@ public sealed class TrustStoreTests : IDisposable
         var held = Path.Combine(_folder, "held");
         var released = Path.Combine(_folder, "released");
         using var holder = Process.Start(new ProcessStartInfo("flock",
-            new[] { "-x", lockPath, "-c", $"touch '{held}'; sleep 1; touch '{released}'" }) { UseShellExecute = false })!;
+            new[] { "-x", lockPath, "-c", $"touch '{held}'; sleep 1; touch '{released}'" })
+        { UseShellExecute = false })!;
         while (!File.Exists(held) && !holder.HasExited) Thread.Sleep(20);
         NewStore().Add(TrustedKey.FromPublicKey("waited", 21, TrustKeyTypes.SafeTp, KeyA, null, TrustSources.FirstUse));
         Assert.True(File.Exists(released), "the store wrote while another process held its lock");

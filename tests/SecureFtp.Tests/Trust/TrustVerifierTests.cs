@@ -79,7 +79,7 @@ public sealed class TrustVerifierTests : IDisposable
             Assert.Equal("ServerKeyUntrusted", e.ErrorId);
             Assert.Contains(KeyFingerprint.Compute(ServerKey), e.Message);
         }
-        Assert.Contains("-ErrorOnUntrusted", strict.Message);
+        Assert.Contains("ErrorOnUntrusted", strict.Message);
         Assert.Empty(_store.GetAll());
     }
 

@@ -85,6 +85,7 @@ namespace SecureFtp.Security.Kea
         /// false when none of them is its issuer (the caller then tries its other ways of trusting it). A certificate
         /// that names a trusted issuer but does not verify under it is refused outright (KeaCertificateRejected): that
         /// is an altered certificate, not an unknown one.</summary>
+        /// <param name="issuers">The trusted issuers (CA certificates) to check the signature against.</param>
         /// <param name="described">The certificate as the refusal names it: "the client certificate CN=alice".</param>
         internal bool IsIssuedByOneOf(IEnumerable<KeaIssuer> issuers, string described)
         {

@@ -221,6 +221,7 @@ namespace SecureFtp.Security.Kea
         {
             if (Tek != null) Array.Clear(Tek, 0, Tek.Length);
             if (Mek != null) Array.Clear(Mek, 0, Mek.Length);
+            GC.SuppressFinalize(this);
         }
     }
 }

@@ -37,12 +37,12 @@ namespace SecureFtp.Security.Kea
             switch (_step)
             {
                 case Step.SendCertificate:
-                {
-                    var ephemeral = _options.Credential.Domain.GenerateKeyPair(Random);
-                    _ephemeralPrivate = ephemeral.Private;
-                    _step = Step.AwaitClientData;
-                    return KeaBytes.Concat(_options.Credential.Certificate.Der, KeaDomain.ToFixed(ephemeral.Public));
-                }
+                    {
+                        var ephemeral = _options.Credential.Domain.GenerateKeyPair(Random);
+                        _ephemeralPrivate = ephemeral.Private;
+                        _step = Step.AwaitClientData;
+                        return KeaBytes.Concat(_options.Credential.Certificate.Der, KeaDomain.ToFixed(ephemeral.Public));
+                    }
                 case Step.SendIv:
                     _step = Step.Done;
                     return _ivField!;

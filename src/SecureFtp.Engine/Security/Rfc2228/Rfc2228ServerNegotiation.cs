@@ -20,7 +20,7 @@ namespace SecureFtp.Security.Rfc2228
         }
 
         /// <summary>The plain command the server must execute itself (USER, RETR, AUTH TLS...), already decoded
-        /// from ENC/MIC/CONF. Answer it through <see cref="Rfc2228ServerNegotiation.FormatReply"/>. Null when the
+        /// from ENC/MIC/CONF. Answer it through <see cref="Rfc2228ServerNegotiation.FormatReply(int, IReadOnlyList{string})"/>. Null when the
         /// negotiation answered the line itself.</summary>
         public string? Command { get; }
 
@@ -69,6 +69,7 @@ namespace SecureFtp.Security.Rfc2228
 
         /// <param name="createMechanism">Returns the server half of the mechanism named by an AUTH argument, or
         /// null when this server does not offer it (the AUTH is then passed back as a Command).</param>
+        /// <param name="encoding">The control connection's encoding for protected replies; null for UTF-8.</param>
         public Rfc2228ServerNegotiation(Func<string, IRfc2228Security?> createMechanism, Encoding? encoding = null)
         {
             _createMechanism = createMechanism;

@@ -6,7 +6,7 @@ using SecureFtp.Trust;
 
 namespace SecureFtp.Security.SafeTp
 {
-    /// <summary>Where the client is and what it decides about server keys (seed 000 s.5.7, s.6.2).</summary>
+    /// <summary>Where the client is and what it decides about server keys (the SafeTP paper, s.5.7, s.6.2).</summary>
     internal sealed class SafeTpClientContext
     {
         public SafeTpClientContext(string host, int port, IPAddress peerAddress, ITrustStore trustStore, FtpClientOptions options)
@@ -86,13 +86,13 @@ namespace SecureFtp.Security.SafeTp
             DecideTrust(branded);
             if (_clientKey.Bits < minimumBits)
                 throw new FtpException(FtpErrorKind.Policy, "ElGamalKeyTooShort",
-                    $"{_context.Host} requires an X-SafeTP1 client key of at least {minimumBits} bits; ours has {_clientKey.Bits}. Make a longer one with New-SecureFtpKey -Type SafeTpClient.");
+                    $"{_context.Host} requires an X-SafeTP1 client key of at least {minimumBits} bits; ours has {_clientKey.Bits}.");
             _serverKey = branded;
             _m1 = m1;
             _state = State.SendClientKey;
         }
 
-        /// <summary>Trust first time with key replication (seed 000 s.5.7, s.6.2), decided where the paper puts
+        /// <summary>Trust first time with key replication (the SafeTP paper, s.5.7, s.6.2), decided where the paper puts
         /// "the crucial moment": on the key, before our ElGamal key and challenge are sent.</summary>
         private void DecideTrust(SafeTpMessages.BrandedKey branded)
         {

@@ -11,7 +11,7 @@ using SecureFtp.Trust;
 
 namespace SecureFtp.Security.SafeTp
 {
-    /// <summary>A server's DSA key, branded with a name (seed 000 s.5.2). Holds the private key: keep it on the server.</summary>
+    /// <summary>A server's DSA key, branded with a name (the SafeTP paper, s.5.2). Holds the private key: keep it on the server.</summary>
     public sealed class SafeTpServerKey
     {
         internal SafeTpServerKey(DsaPrivateKeyParameters privateKey, string brand)
@@ -42,7 +42,7 @@ namespace SecureFtp.Security.SafeTp
         public string Fingerprint { get; }
     }
 
-    /// <summary>A client's ElGamal key (seed 000 s.5.2): the master key of each session is encrypted to it.</summary>
+    /// <summary>A client's ElGamal key (the SafeTP paper, s.5.2): the master key of each session is encrypted to it.</summary>
     public sealed class SafeTpClientKey
     {
         internal SafeTpClientKey(BigInteger p, BigInteger g, BigInteger x)
@@ -56,7 +56,7 @@ namespace SecureFtp.Security.SafeTp
         internal BigInteger X { get; }
         internal BigInteger Y { get; }
 
-        /// <summary>Bits of the ElGamal modulus: 768, 1024 or 2048 (seed 000 s.6.1).</summary>
+        /// <summary>Bits of the ElGamal modulus: 768, 1024 or 2048 (the SafeTP paper, s.6.1).</summary>
         public int Bits => P.BitLength;
     }
 
@@ -147,6 +147,8 @@ namespace SecureFtp.Security.SafeTp
             return key;
         }
 
+        /// <param name="key">The key to write, private half included.</param>
+        /// <param name="path">The key file, written readable by its owner only.</param>
         /// <param name="overwrite">False: refuse (KeyFileExists) when the file exists, decided atomically.</param>
         public static void Save(SafeTpServerKey key, string path, bool overwrite = true)
         {
@@ -155,6 +157,8 @@ namespace SecureFtp.Security.SafeTp
             WriteOwnerOnly(path, Armor(ServerLabel, body), overwrite);
         }
 
+        /// <param name="key">The key to write, private half included.</param>
+        /// <param name="path">The key file, written readable by its owner only.</param>
         /// <param name="overwrite">False: refuse (KeyFileExists) when the file exists, decided atomically.</param>
         public static void Save(SafeTpClientKey key, string path, bool overwrite = true)
         {
@@ -224,7 +228,7 @@ namespace SecureFtp.Security.SafeTp
             catch (FormatException e) { throw new FtpException(FtpErrorKind.Security, "SafeTpKeyFileInvalid", $"The {label} in {where} is not valid base64.", inner: e); }
         }
 
-        /// <summary>Writes a key file readable by its owner only (seed 000 s.5.2: keys are not encrypted on disk):
+        /// <summary>Writes a key file readable by its owner only (the SafeTP paper, s.5.2: keys are not encrypted on disk):
         /// a unique temporary file created with mode 0600, then one atomic rename (<see cref="AtomicFile"/>), so the
         /// key is never readable by others, and a crash mid-write never leaves a half key under the final name nor
         /// removes the previous one.</summary>
@@ -299,7 +303,7 @@ namespace SecureFtp.Security.SafeTp
             768 => (Group768, BigInteger.Two),
             1024 => (Group1024, BigInteger.Two),
             2048 => (Group2048, BigInteger.Two),
-            _ => throw new FtpException(FtpErrorKind.Security, "ElGamalKeyLength", $"X-SafeTP1 client keys are ElGamal 768, 1024 or 2048 bits (seed 000 s.6.1), not {bits}."),
+            _ => throw new FtpException(FtpErrorKind.Security, "ElGamalKeyLength", $"X-SafeTP1 client keys are ElGamal 768, 1024 or 2048 bits (the SafeTP paper, s.6.1), not {bits}."),
         };
 
         /// <summary>True when 1 &lt; v &lt; p-1 and v^q = 1 (mod p) with q = (p-1)/2: v is in the subgroup of prime order q

@@ -28,6 +28,8 @@ namespace SecureFtp.Security.SafeTp
         /// <see cref="FtpClientOptions.ClientKeyPath"/> or the profile (made on first use); server keys are checked
         /// against <paramref name="trustStore"/> with <see cref="FtpClientOptions.AcceptNewKey"/>,
         /// <see cref="FtpClientOptions.ErrorOnUntrusted"/> and <see cref="FtpClientOptions.ConfirmNewKey"/>.</summary>
+        /// <param name="options">The client's options: client key, trust policy and the confirmation callback.</param>
+        /// <param name="trustStore">Where known server keys are looked up and newly trusted ones recorded.</param>
         /// <param name="transcript">Attached to the control connection before the greeting: DIGT is then checked
         /// right after the exchange (the SafeTP paper, s.5.10).</param>
         public static Rfc2228ClientMechanism CreateClient(FtpClientOptions options, ITrustStore trustStore, ControlTranscript? transcript = null)

@@ -6,7 +6,7 @@ using Org.BouncyCastle.Math;
 
 namespace SecureFtp.Security.SafeTp
 {
-    /// <summary>The four ADAT messages of the key exchange (spec s.3, seed 000 s.5.3), encoded and parsed.</summary>
+    /// <summary>The four ADAT messages of the key exchange (spec s.3, the SafeTP paper, s.5.3), encoded and parsed.</summary>
     internal static class SafeTpMessages
     {
         public const byte ServerKeyType = 1;

@@ -182,7 +182,7 @@ namespace SecureFtp.Security.SafeTp
     }
 
     /// <summary>File sequence numbers of one session (spec s.5.3): the last file number sent and the highest
-    /// received, so that a whole earlier transfer cannot be played again (file replay, seed 000 s.5.6).</summary>
+    /// received, so that a whole earlier transfer cannot be played again (file replay, the SafeTP paper, s.5.6).</summary>
     internal sealed class SafeTpFileCounters
     {
         private readonly object _gate = new object();

@@ -4,7 +4,7 @@ using Org.BouncyCastle.Math;
 
 namespace SecureFtp.Security.SafeTp
 {
-    /// <summary>Server policy for X-SafeTP1 (seed 000 s.6.1).</summary>
+    /// <summary>Server policy for X-SafeTP1 (the SafeTP paper, s.6.1).</summary>
     public sealed class SafeTpServerPolicy
     {
         /// <summary>The shortest client ElGamal key accepted: 768, 1024 or 2048. The paper lets the administrator

@@ -7,6 +7,8 @@ namespace SecureFtp.Security.SafeTp
 {
     /// <summary>The byte encodings of docs/protocol/X-SafeTP1.md s.2: big-endian integers, "mpi" (16-bit length and
     /// the unsigned big-endian magnitude, no leading zero byte), "str" (16-bit length and UTF-8).</summary>
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Reliability", "CA1001:Types that own disposable fields should be disposable",
+        Justification = "A MemoryStream holds no unmanaged resource; the writer is a short-lived builder ended by ToArray.")]
     internal sealed class SafeTpWriter
     {
         private readonly MemoryStream _buffer = new MemoryStream();

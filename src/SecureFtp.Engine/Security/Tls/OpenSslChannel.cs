@@ -49,10 +49,10 @@ namespace SecureFtp.Security.Tls
         {
             if (protocols == SslProtocols.None) return (0, 0);
             var versions = new List<int>();
-#pragma warning disable CS0618, SYSLIB0039 // old versions are mapped, not recommended
+#pragma warning disable CS0618, SYSLIB0039, CA5397 // old versions are mapped, not recommended: the caller's SslProtocols (RFC 4217 and the AUTH SSL draft, draft-murray-auth-ftp-ssl) are translated to OpenSSL's range
             if ((protocols & SslProtocols.Tls) != 0) versions.Add(TLS1_VERSION);
             if ((protocols & SslProtocols.Tls11) != 0) versions.Add(TLS1_1_VERSION);
-#pragma warning restore CS0618, SYSLIB0039
+#pragma warning restore CS0618, SYSLIB0039, CA5397
             if ((protocols & SslProtocols.Tls12) != 0) versions.Add(TLS1_2_VERSION);
             if (((int)protocols & 0x3000) != 0) versions.Add(TLS1_3_VERSION); // SslProtocols.Tls13 (not in netstandard2.0)
             if (versions.Count == 0) return (0, 0);
@@ -178,7 +178,9 @@ namespace SecureFtp.Security.Tls
         /// <summary>Drops a prepared handshake that will not be sent (the server refused the transfer).</summary>
         public void Discard() => DisposeWithoutCloseNotify();
 
+#pragma warning disable CA1822 // uses the channel's state in the net8.0 build only (#if NET); the netstandard2.0 build refuses
         private void UseClientCertificate(X509Certificate2 certificate)
+#pragma warning restore CA1822
         {
 #if NET
             byte[]? key = certificate.GetRSAPrivateKey()?.ExportPkcs8PrivateKey()
@@ -213,7 +215,7 @@ namespace SecureFtp.Security.Tls
             if (session == IntPtr.Zero) return;
             lock (_sync)
             {
-                SSL_set_session(_ssl, session);
+                _ = SSL_set_session(_ssl, session); // a session that cannot be set only means a full handshake
                 SSL_SESSION_free(session); // SSL_set_session took its own reference
             }
             OfferKeyShareOf(control);
@@ -461,7 +463,7 @@ namespace SecureFtp.Security.Tls
             {
                 if (_ssl == IntPtr.Zero) return;
                 ERR_clear_error();
-                SSL_shutdown(_ssl);
+                _ = SSL_shutdown(_ssl);
                 ERR_clear_error();
             }
             await FlushOutgoingAsync(ct).ConfigureAwait(false);

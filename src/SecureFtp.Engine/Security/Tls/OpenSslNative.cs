@@ -77,7 +77,9 @@ namespace SecureFtp.Security.Tls
         [DllImport(Crypto)] public static extern int OPENSSL_sk_num(IntPtr stack);
         [DllImport(Crypto)] public static extern IntPtr OPENSSL_sk_value(IntPtr stack, int index);
         [DllImport(Crypto)] public static extern UIntPtr ERR_get_error();
-        [DllImport(Crypto)] public static extern void ERR_error_string_n(UIntPtr error, StringBuilder buffer, UIntPtr length);
+#pragma warning disable CA1838 // called once per failure to word OpenSSL's error; a char buffer would not be measurably faster
+        [DllImport(Crypto, BestFitMapping = false, ThrowOnUnmappableChar = true)] public static extern void ERR_error_string_n(UIntPtr error, StringBuilder buffer, UIntPtr length);
+#pragma warning restore CA1838
         [DllImport(Crypto)] public static extern void ERR_clear_error();
         [DllImport(Crypto)] public static extern UIntPtr OpenSSL_version_num();
 

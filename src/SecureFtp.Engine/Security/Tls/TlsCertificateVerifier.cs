@@ -23,6 +23,9 @@ namespace SecureFtp.Security.Tls
         private readonly Action<string>? _warn;
         private readonly X509Certificate2Collection? _trustAnchors;
 
+        /// <param name="host">The server's name as the user gave it: the certificate must name it.</param>
+        /// <param name="options">The client's options: pins, revocation and certificate policy.</param>
+        /// <param name="warn">Where warnings go (an accepted certificate with problems); null to drop them.</param>
         /// <param name="trustAnchors">When set, the chain must end at one of these instead of the system roots
         /// (tests use a CA they made; production code passes null).</param>
         /// <param name="port">The server's port, for the trust store's pins (0 = pins for any port only match by host).</param>
@@ -114,7 +117,9 @@ namespace SecureFtp.Security.Tls
                 $"The TLS certificate of {_host} was rejected: {reason}{subject}, SHA-256 fingerprint {fp}. Nothing was sent to the server." + pinNote);
         }
 
+#pragma warning disable CA1822 // reads the trust anchors in the net8.0 build only (#if NET)
         private string? CheckChain(X509Certificate2 certificate, IEnumerable<X509Certificate2> intermediates)
+#pragma warning restore CA1822
         {
             using var chain = new X509Chain();
             chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck; // as SslStream's default: no network fetches

@@ -8,7 +8,7 @@ using SecureFtp.Protocol;
 namespace SecureFtp.Security.Tls
 {
     /// <summary>FTP over TLS as a client: explicit AUTH TLS (alias TLS-C, RFC 4217) and AUTH SSL (alias TLS-P,
-    /// draft-murray-auth-ftp-ssl: data is protected without PROT), plus implicit TLS through <see cref="NegotiateImplicitAsync"/>.</summary>
+    /// draft-murray-auth-ftp-ssl: data is protected without PROT), plus implicit TLS through <see cref="NegotiateImplicitAsync(FtpControlConnection, SecurityNegotiationContext, CancellationToken)"/>.</summary>
     public sealed class TlsClientMechanism : IClientSecurityMechanism
     {
         /// <param name="name">"TLS", "TLS-C", "SSL" or "TLS-P" (any case; sent upper-case, as draft-murray-auth-ftp-ssl asks).</param>
