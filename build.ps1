@@ -160,6 +160,8 @@ function Invoke-PesterRun {
 $NetStandardExclusions = @(
     @{ Test = 'SecureFtp.Tests.Tls.VsftpdTlsTests'; Why = "its fixture validates vsftpd's certificate against the run's own CA (X509ChainPolicy.CustomTrustStore), which netstandard2.0 lacks; client certificates with an IP literal need .NET 8" }
     @{ Test = 'SecureFtp.Tests.Tls.TlsPeerBehaviourTests'; Why = 'the same CA-validated fixture' }
+    @{ Test = 'A_CA_valid_certificate_is_refused_when_the_stored_pin_names_another'; Why = "the same: the test CA is trusted through X509ChainPolicy.CustomTrustStore" }
+    @{ Test = 'A_stored_pin_for_another_port_does_not_apply'; Why = 'the same (its CA-issued certificate must validate once the pin does not apply)' }
     @{ Test = 'OwnerOnly'; Why = 'Unix file modes (owner-only key files) need .NET 7 File.SetUnixFileMode; the netstandard2.0 build runs on Windows, where ACLs apply (unverified here)' }
     @{ Test = 'files_are_owner_only'; Why = 'as above (SafeTP key files)' }
     @{ Test = 'Folder_and_file_are_readable_only_by_their_owner'; Why = 'as above (trust store)' }

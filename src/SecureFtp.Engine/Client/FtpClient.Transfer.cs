@@ -158,7 +158,9 @@ namespace SecureFtp
                 {
                     // Nothing to resume from a fresh download that got no byte (RETR refused, e.g. a missing file):
                     // an empty .part would only be litter beside the files that did arrive. One with bytes stays for -Resume.
-                    DeleteIfEmpty(part);
+                    // Over an existing file the empty .part stays too: without it, -Resume would take the old file under
+                    // the final name for a partial copy and append the new file's tail to it.
+                    if (!File.Exists(final)) DeleteIfEmpty(part);
                     throw;
                 }
                 var modified = mdtm != null ? ModifiedTimeOf(mdtm) : await GetModifiedTimeUnlockedAsync(remotePath, ct).ConfigureAwait(false);

@@ -14,6 +14,11 @@ namespace SecureFtp.ClientProxy
         /// <summary>0 takes a free port (see <see cref="SecureFtpClientProxy.Port"/>).</summary>
         public int Port { get; set; }
 
+        /// <summary>What the proxy's operator can do about a refusal, by the engine's error id (the cmdlet layer maps ids
+        /// to the commands that change the outcome). A legacy client has no error record to carry it, so the proxy
+        /// appends it to the refusal's reply text. Null: the reply says what happened only.</summary>
+        public Func<string, string?>? Advice { get; set; }
+
         /// <summary>A fixed "host[:port]" every legacy client is sent to; null routes by "USER name@host[:port]".</summary>
         public string? Upstream { get; set; }
 

@@ -160,7 +160,8 @@ namespace SecureFtp.ClientProxy
             catch (Exception e) when (e is FtpException or IOException or SocketException or ArgumentException)
             {
                 Interlocked.Increment(ref _proxy.Refusals);
-                string why = $"The secure FTP proxy did not connect you to {target}: {e.Message}";
+                string? advice = e is FtpException refused ? _options.Advice?.Invoke(refused.ErrorId) : null;
+                string why = $"The secure FTP proxy did not connect you to {target}: {e.Message}" + (advice != null ? " " + advice : "");
                 Log(ClientProxyLogKind.Refusal, why);
                 return why;
             }

@@ -96,6 +96,7 @@ namespace SecureFtp.PowerShell.Commands
                 MaxSessions = MaxSessions,
                 MaxSessionsPerAddress = MaxSessionsPerAddress,
                 Log = info.Record,
+                Advice = ErrorRecords.HintFor,
             };
             if (!IPAddress.IsLoopback(ListenAddress))
                 WriteWarning($"The proxy listens on {ListenAddress}, not a loopback address: legacy clients reach it in CLEARTEXT, so their passwords cross that network unprotected.");

@@ -189,6 +189,11 @@ public class TransferFaultTests : IClassFixture<VsftpdFixture>, IClassFixture<Pl
             Assert.True(error != null, "a cut upload reported success:\n" + relay.Transcript);
             string? now = server.RemoteSha256(name);
             _output.WriteLine($"OLDFILE {serverName} {faultName}: error {error!.ErrorId}, old file {(now == oldSha ? "intact" : now == null ? "gone" : "replaced")}");
+            // Plain FTP in stream mode ends an upload by closing the data connection (RFC 959 s.3.4.1): a server cannot
+            // tell a cut from the end, so only the protected modes (close_notify, the RFC 2228 end-of-file block) can
+            // keep the old file. The plain case shows what happens; it asserts nothing a server could do.
+            Skip.If(serverName.EndsWith("-plain", StringComparison.Ordinal) && now != oldSha,
+                "In plain FTP (stream mode) the end of an upload is the end of its data connection, so a cut cannot be told from a finish.");
             Assert.Equal(oldSha, now);
         }
         finally
