@@ -109,11 +109,9 @@ public class ServerLoadTests(ITestOutputHelper output)
                              $"rss idle {idleResident >> 20} MiB after {afterResident >> 20} MiB; failed or differing {problems.Count}");
             foreach (var p in problems.Take(10)) output.WriteLine("LOAD problem: " + p);
 
-            // Content that differs is a failure whatever else happened; sessions the server broke are its bug.
+            // Content that differs, and any session refused or broken while the limits allow 200, is a failure.
             Assert.DoesNotContain(problems, p => p.Contains("differs", StringComparison.Ordinal));
-            Skip.If(problems.Count > 0, $"Server bug (Server/* is being hardened by another helper): under 200 simultaneous TLS sessions the embedded "
-                + $"server reset {problems.Count} sessions' data connections (DataConnectFailed / DataConnectionLost / 426); descriptors "
-                + $"{idleDescriptors} idle -> {afterDescriptors} after, managed heap {idleManaged >> 20} -> {afterManaged >> 20} MiB. First: {problems[0]}");
+            Assert.True(problems.Count == 0, $"{problems.Count} of {ModuleSessions + CurlSessions} sessions failed; first: {problems.FirstOrDefault()}");
             Assert.True(peak >= (ModuleSessions + CurlSessions) * 9 / 10, $"only {peak} sessions were open at once");
             Assert.True(afterDescriptors <= idleDescriptors + 8, $"descriptors: {idleDescriptors} idle, {afterDescriptors} after the load");
             Assert.True(afterManaged <= idleManaged + (16L << 20), $"managed heap: {idleManaged} idle, {afterManaged} after the load");
