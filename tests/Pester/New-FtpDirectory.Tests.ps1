@@ -31,10 +31,10 @@ Describe 'New-FtpDirectory' {
         Test-Path (Join-Path $server.Root 'whatif') | Should -BeFalse
     }
 
-    It 'refuses -Force over a file: RemoteFileExists (ResourceExists)' {
+    It 'refuses -Force over a file: RemotePathNotDirectory (ResourceExists)' {
         New-ServedFile $server 'afile' | Out-Null
         New-FtpDirectory /afile -Force -ErrorVariable failure -ErrorAction SilentlyContinue
-        $failure[0].FullyQualifiedErrorId | Should -Be 'RemoteFileExists,SecureFtp.PowerShell.Commands.NewFtpDirectoryCommand'
+        $failure[0].FullyQualifiedErrorId | Should -Be 'RemotePathNotDirectory,SecureFtp.PowerShell.Commands.NewFtpDirectoryCommand'
         $failure[0].CategoryInfo.Category | Should -Be 'ResourceExists'
         Test-Path (Join-Path $server.Root 'afile') -PathType Leaf | Should -BeTrue
     }

@@ -1,18 +1,20 @@
 BeforeAll {
     . (Join-Path $PSScriptRoot 'TestSetup.ps1')
-    if ($HasServer) {
-        $session = Connect-TestServer
-        $remote = New-TestRemoteDirectory
-        $source = New-TemporaryFile
-        [System.IO.File]::WriteAllBytes($source, [byte[]]::new(64KB))
-        New-FtpDirectory -Path "$remote/sub" | Out-Null
-        Send-FtpFile -Path $source -Destination "$remote/one.bin"
-        Send-FtpFile -Path $source -Destination "$remote/sub/two.bin"
-    }
+    # The embedded server is the test server: no outside set-up, no skip.
+    $server = Start-TestServer
+    $session = Connect-TestServer $server
+    $remote = '/sync'
+    $source = New-TestFile TestDrive:/source.bin 65536
+    New-FtpDirectory -Path "$remote/sub" -Force | Out-Null
+    Send-FtpFile -Path $source -Destination "$remote/one.bin"
+    Send-FtpFile -Path $source -Destination "$remote/sub/two.bin"
 }
-AfterAll { if ($HasServer) { Remove-FtpItem -Path $remote -Recurse; $session | Disconnect-SecureFtp } }
+AfterAll {
+    $session | Disconnect-SecureFtp
+    & $server.Stop
+}
 
-Describe 'Sync-FtpDirectory' -Skip:(-not $HasServer) {
+Describe 'Sync-FtpDirectory' {
     It 'mirrors the remote tree and transfers nothing the second time' {
         $first = Sync-FtpDirectory -RemotePath $remote -LocalPath TestDrive:/mirror
         @($first | Where-Object Action -eq 'Download').Count | Should -Be 2

@@ -403,6 +403,8 @@ namespace SecureFtp
             {
                 try
                 {
+                    // Asynchronously: Dispose would hold a pool thread while the server ends the connection.
+                    if (transfer.Stream is SecureFtp.Security.Tls.TlsChannel tls) await tls.CloseAsync().ConfigureAwait(false);
                     transfer.Stream!.Dispose();
                 }
                 finally { transfer.Dispose(); }

@@ -116,6 +116,14 @@ namespace SecureFtp.Server
                     await connection.CompleteAsync().ConfigureAwait(false);
                     return true;
                 }
+                catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+                {
+                    // CopyAsync's stall timer, not ABOR: say so, or a stalled peer looks like a client that aborted.
+                    connection.Abort();
+                    _log(SecureFtpServerLogKind.Warning, $"Data connection stalled: nothing moved for {_options.DataTimeout.TotalSeconds:0} s.");
+                    await _reply(426, $"Transfer timed out: no data for {_options.DataTimeout.TotalSeconds:0} seconds." + Note()).ConfigureAwait(false);
+                    return false;
+                }
                 catch (OperationCanceledException)
                 {
                     connection.Abort();

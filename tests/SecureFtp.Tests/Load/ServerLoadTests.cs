@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Security.Cryptography;
 using SecureFtp.Security;
+using SecureFtp.Server;
 using SecureFtp.Tests.Infrastructure;
 using SecureFtp.Tests.Server;
 using Xunit;
@@ -24,6 +25,22 @@ public class ServerLoadTests(ITestOutputHelper output)
 
     private static int OpenDescriptors() => Directory.GetFiles("/proc/self/fd").Length;
 
+    /// <summary>Open descriptors by kind (socket, pipe, anon_inode, file), to name what a difference is made of.</summary>
+    private static Dictionary<string, int> DescriptorKinds()
+    {
+        var kinds = new Dictionary<string, int>();
+        foreach (var fd in Directory.GetFiles("/proc/self/fd"))
+        {
+            string kind;
+            try { kind = new FileInfo(fd).LinkTarget ?? "?"; } catch (IOException) { continue; }
+            kind = kind.StartsWith('/') ? "file" : kind.Split(':')[0] + (kind.StartsWith("anon_inode", StringComparison.Ordinal) ? kind[kind.IndexOf(':')..] : "");
+            kinds[kind] = kinds.GetValueOrDefault(kind) + 1;
+        }
+        return kinds;
+    }
+
+    private static string Describe(Dictionary<string, int> kinds) => string.Join(", ", kinds.OrderBy(k => k.Key).Select(k => $"{k.Key} {k.Value}"));
+
     private static long ManagedBytesAfterCollection()
     {
         for (int i = 0; i < 3; i++) { GC.Collect(); GC.WaitForPendingFinalizers(); }
@@ -36,6 +53,12 @@ public class ServerLoadTests(ITestOutputHelper output)
             if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
                 return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture) * 1024;
         return 0;
+    }
+
+    private static void AllowTwoHundredFromLoopback(SecureFtpServerOptions options)
+    {
+        options.MaxConnections = 256;
+        options.MaxConnectionsPerAddress = 0; // 0 = no per-address limit
     }
 
     private static FtpClientOptions Options(int port) => new()
@@ -56,17 +79,20 @@ public class ServerLoadTests(ITestOutputHelper output)
     {
         if (!OperatingSystem.IsLinux()) Peer.Unavailable("/proc/self/fd is Linux's.");
         Peer.Require("curl");
-        // The current server turns away sessions beyond MaxSessions (64 by default: issue 12 measured 121 of 200 curl
-        // clients refused); the limit is raised here so that 200 fit. -MaxConnections replaces it in the hardening work.
-        await using var server = await RunningServer.StartRootAsync(o => { o.MaxConnections = 512; o.MaxConnectionsPerAddress = 0; });
+        // All 200 sessions come from 127.0.0.1: the per-address limit (32 by default) is lifted and the total limit
+        // (512 by default) is set above 200 explicitly, so that every session is one the limits allow.
+        await using var server = await RunningServer.StartRootAsync(AllowTwoHundredFromLoopback);
         string work = Directory.CreateTempSubdirectory("secureftp-load-").FullName;
         try
         {
             // Idle figures once the server has served one session (lazy statics, thread pool, TLS contexts warm).
             await RoundTripAsync(server.Port, work, "warm");
             await WaitForAsync(() => server.Server.ActiveSessions == 0, TimeSpan.FromSeconds(30));
-            int idleDescriptors = OpenDescriptors();
+            // Descriptors are counted after a collection: the pipes of the curl processes that finished are closed by
+            // finalizers (measured: 64 pipes before it, none after), and they are the test's, not the server's.
             long idleManaged = ManagedBytesAfterCollection();
+            int idleDescriptors = OpenDescriptors();
+            var idleKinds = DescriptorKinds();
             long idleResident = ResidentBytes();
 
             int peak = 0;
@@ -94,22 +120,32 @@ public class ServerLoadTests(ITestOutputHelper output)
             sampling.Cancel();
             await sampler;
             await Task.Delay(500); // sockets the server closed leave /proc/self/fd a moment later
-            int afterDescriptors = OpenDescriptors();
             long afterManaged = ManagedBytesAfterCollection();
+            int afterDescriptors = OpenDescriptors();
+            var afterKinds = DescriptorKinds();
             long afterResident = ResidentBytes();
             output.WriteLine($"LOAD sessions {ModuleSessions}+{CurlSessions} peak-active {peak} in {elapsed.TotalSeconds:0.0} s; " +
                              $"fds idle {idleDescriptors} after {afterDescriptors}; managed idle {idleManaged >> 20} MiB after {afterManaged >> 20} MiB; " +
                              $"rss idle {idleResident >> 20} MiB after {afterResident >> 20} MiB; failed or differing {problems.Count}");
             foreach (var p in problems.Take(10)) output.WriteLine("LOAD problem: " + p);
+            output.WriteLine($"LOAD descriptors idle: {Describe(idleKinds)}; after: {Describe(afterKinds)}");
+            // What the server itself still holds: the heap with it, minus the heap once it is stopped and disposed.
+            int logEntries = server.Log.Count;
+            await server.DisposeAsync();
+            long withoutServer = ManagedBytesAfterCollection();
+            output.WriteLine($"LOAD managed once the server is disposed: {withoutServer >> 20} MiB (the server held {(afterManaged - withoutServer) >> 20} MiB, "
+                             + $"{logEntries} log entries kept by the test included)");
 
-            // Content that differs is a failure whatever else happened; sessions the server broke are its bug.
+            // Content that differs, and any session refused or broken while the limits allow 200, is a failure.
             Assert.DoesNotContain(problems, p => p!.Contains("differs", StringComparison.Ordinal));
-            Skip.If(problems.Count > 0, $"Server bug (Server/* is being hardened by another helper): under 200 simultaneous TLS sessions the embedded "
-                + $"server reset {problems.Count} sessions' data connections (DataConnectFailed / DataConnectionLost / 426); descriptors "
-                + $"{idleDescriptors} idle -> {afterDescriptors} after, managed heap {idleManaged >> 20} -> {afterManaged >> 20} MiB. First: {problems[0]}");
+            Assert.True(problems.Count == 0, $"{problems.Count} of {ModuleSessions + CurlSessions} sessions failed; first: {problems.FirstOrDefault()}");
             Assert.True(peak >= (ModuleSessions + CurlSessions) * 9 / 10, $"only {peak} sessions were open at once");
             Assert.True(afterDescriptors <= idleDescriptors + 8, $"descriptors: {idleDescriptors} idle, {afterDescriptors} after the load");
-            Assert.True(afterManaged <= idleManaged + (16L << 20), $"managed heap: {idleManaged} idle, {afterManaged} after the load");
+            Assert.True(afterManaged - withoutServer <= 16L << 20, $"the server still holds {afterManaged - withoutServer} bytes after the load");
+            // The process as a whole: ArrayPool<byte>.Shared keeps up to 32 arrays per size per core for reuse (TLS
+            // buffers of 200 clients and the server) and trims them slowly; measured here at 48 MiB of a 62 MiB growth
+            // (14 MiB with DOTNET_SYSTEM_BUFFERS_SHAREDARRAYPOOL_MAXARRAYSPERPARTITION=1). Allowed for, and no more.
+            Assert.True(afterManaged <= idleManaged + (16L << 20) + (64L << 20), $"managed heap: {idleManaged} idle, {afterManaged} after the load");
         }
         finally
         {
@@ -125,7 +161,7 @@ public class ServerLoadTests(ITestOutputHelper output)
     {
         Skip.IfNot(int.TryParse(Environment.GetEnvironmentVariable("SECUREFTP_SOAK_MINUTES"), out int minutes) && minutes > 0,
             "set SECUREFTP_SOAK_MINUTES (e.g. 10) to run the soak");
-        await using var server = await RunningServer.StartRootAsync(o => { o.MaxConnections = 512; o.MaxConnectionsPerAddress = 0; });
+        await using var server = await RunningServer.StartRootAsync(AllowTwoHundredFromLoopback);
         string work = Directory.CreateTempSubdirectory("secureftp-soak-").FullName;
         try
         {

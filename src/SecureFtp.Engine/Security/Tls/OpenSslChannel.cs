@@ -469,6 +469,9 @@ namespace SecureFtp.Security.Tls
             await FlushOutgoingAsync(ct).ConfigureAwait(false);
         }
 
+        protected override Task FinishAfterCloseNotifyAsync()
+            => IsData && HasWritten ? FinishGracefullyAsync(_transport) : Task.CompletedTask;
+
         private void DisposeWithoutCloseNotify()
         {
             CloseNotifySent = true;

@@ -163,16 +163,25 @@ namespace SecureFtp.Security.Tls
         /// takes in the NewSessionTicket the server sent after the resumed handshake: SslStream (OpenSSL) drops a
         /// TLS 1.3 session from its cache once a handshake has used it, so without the fresh ticket the next data
         /// connection would not resume and vsftpd would refuse it with 522.</summary>
-        private void ReadToServerCloseNotify()
+        private void ReadToServerCloseNotify() => ReadToServerCloseNotifyAsync().GetAwaiter().GetResult();
+
+        private async Task ReadToServerCloseNotifyAsync()
         {
             try
             {
                 using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(5));
                 using var reg = limit.Token.Register(_transport.Dispose);
                 var scratch = new byte[4096];
-                while (_ssl.ReadAsync(scratch, 0, scratch.Length, limit.Token).GetAwaiter().GetResult() > 0) { }
+                while (await _ssl.ReadAsync(scratch, 0, scratch.Length, limit.Token).ConfigureAwait(false) > 0) { }
             }
             catch (Exception e) when (e is IOException or ObjectDisposedException or OperationCanceledException or InvalidOperationException) { }
+        }
+
+        protected override async Task FinishAfterCloseNotifyAsync()
+        {
+            if (!IsData || !(HasWritten || CloseNotifyReceived)) return;
+            if (!CloseNotifyReceived) await ReadToServerCloseNotifyAsync().ConfigureAwait(false);
+            await FinishGracefullyAsync(_transport).ConfigureAwait(false);
         }
 
         protected override void Dispose(bool disposing)

@@ -46,6 +46,22 @@ namespace SecureFtp.Security.Tls
         /// <summary>Sends close_notify; TCP stays open.</summary>
         public abstract Task SendCloseNotifyAsync(CancellationToken ct);
 
+        /// <summary>Ends the connection the way <see cref="Stream.Dispose()"/> would (close_notify, and after an upload
+        /// the wait for the server's end), but without holding a thread while waiting: Dispose is synchronous and
+        /// waits up to seconds for the peer, and a process with many transfers finishing at once (200 sessions, or an
+        /// embedded server in the same process) then starves its thread pool, so the peers it waits for, served by
+        /// that pool, stall (data connections timed out under load). Dispose afterwards only frees.</summary>
+        public async Task CloseAsync()
+        {
+            if (CloseNotifySent) return;
+            try { await SendCloseNotifyAsync(CancellationToken.None).ConfigureAwait(false); }
+            catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException or FtpException) { CloseNotifySent = true; return; }
+            await FinishAfterCloseNotifyAsync().ConfigureAwait(false);
+        }
+
+        /// <summary>What follows our close_notify on a data connection (see <see cref="FinishGracefullyAsync"/>).</summary>
+        protected virtual Task FinishAfterCloseNotifyAsync() => Task.CompletedTask;
+
         /// <summary>CCC (RFC 4217 s.11): sends close_notify and waits for the server's, without reading a byte
         /// past it, so the cleartext that follows on the same TCP connection is left for the reply reader.</summary>
         public async Task CloseTlsKeepTcpAsync(CancellationToken ct)
@@ -68,7 +84,10 @@ namespace SecureFtp.Security.Tls
         /// reached the server's close_notify has nothing left to read (TLS sends nothing after it), so it closes at
         /// once instead of waiting a round trip for the server's FIN, once per file; a download abandoned midway
         /// (ABOR, cancel) closes at once too.</summary>
-        protected static void FinishGracefully(Stream transport)
+        protected static void FinishGracefully(Stream transport) => FinishGracefullyAsync(transport).GetAwaiter().GetResult();
+
+        /// <inheritdoc cref="FinishGracefully"/>
+        protected static async Task FinishGracefullyAsync(Stream transport)
         {
             try
             {
@@ -78,7 +97,7 @@ namespace SecureFtp.Security.Tls
                 using var limit = new CancellationTokenSource(GracefulCloseWait);
                 using var reg = limit.Token.Register(transport.Dispose);
                 var scratch = new byte[16384];
-                while (transport.ReadAsync(scratch, 0, scratch.Length, limit.Token).GetAwaiter().GetResult() > 0) { }
+                while (await transport.ReadAsync(scratch, 0, scratch.Length, limit.Token).ConfigureAwait(false) > 0) { }
             }
             catch (Exception e) when (e is IOException or ObjectDisposedException or OperationCanceledException or System.Net.Sockets.SocketException) { }
         }
