@@ -124,7 +124,11 @@ namespace SecureFtp
             buffer.Position = 0;
             using var reader = new StreamReader(buffer, Options.Encoding);
             string? line;
+#if NET
+            while ((line = await reader.ReadLineAsync(ct).ConfigureAwait(false)) != null)
+#else
             while ((line = await reader.ReadLineAsync().ConfigureAwait(false)) != null)
+#endif
                 if (line.Length > 0) lines.Add(line);
             return lines;
         }

@@ -426,7 +426,11 @@ namespace SecureFtp.ClientProxy
                     while (true)
                     {
                         Socket socket;
+#if NET
+                        try { socket = await listener.AcceptAsync(CancellationToken.None).ConfigureAwait(false); } // cancelling stops the listener
+#else
                         try { socket = await listener.AcceptAsync().ConfigureAwait(false); }
+#endif
                         catch (Exception e) when (cts.IsCancellationRequested && e is SocketException or ObjectDisposedException)
                         {
                             ct.ThrowIfCancellationRequested();

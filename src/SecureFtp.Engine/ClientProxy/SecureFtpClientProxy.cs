@@ -125,7 +125,11 @@ namespace SecureFtp.ClientProxy
                 Socket client;
                 try
                 {
+#if NET
+                    client = await listener.AcceptAsync(CancellationToken.None).ConfigureAwait(false); // stopping the listener ends the wait
+#else
                     client = await listener.AcceptAsync().ConfigureAwait(false);
+#endif
                 }
                 catch (Exception e) when (e is SocketException or ObjectDisposedException)
                 {

@@ -13,7 +13,11 @@ namespace SecureFtp.Protocol
         {
             IPAddress[] addresses = IPAddress.TryParse(host, out var literal)
                 ? new[] { literal }
+#if NET
+                : await Dns.GetHostAddressesAsync(host, ct).ConfigureAwait(false);
+#else
                 : await Dns.GetHostAddressesAsync(host).ConfigureAwait(false);
+#endif
             if (addresses.Length == 0)
                 throw new FtpException(FtpErrorKind.Connection, "HostNotFound", $"The host name '{host}' did not resolve to any address.");
             Exception? last = null;

@@ -224,7 +224,11 @@ namespace SecureFtp.Server
                     {
                         while (true)
                         {
+#if NET
+                            var socket = await listener.AcceptAsync(CancellationToken.None).ConfigureAwait(false); // the timer stops the listener
+#else
                             var socket = await listener.AcceptAsync().ConfigureAwait(false);
+#endif
                             var from = ((IPEndPoint)socket.RemoteEndPoint!).Address;
                             if (SameHost(from, controlPeer))
                             {

@@ -209,7 +209,11 @@ namespace SecureFtp.Sync
         private static string LocalHash(string path, HashAlgorithmName name)
         {
             using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+            // The algorithm is the one the server's HASH/XSHA1/XMD5 answer used: the local digest must match it to compare
+            // the two files. An integrity comparison the user asked for (-Criteria Hash), not a protection.
+#pragma warning disable CA5350, CA5351
             using HashAlgorithm algorithm = name == HashAlgorithmName.SHA256 ? SHA256.Create() : name == HashAlgorithmName.SHA1 ? SHA1.Create() : MD5.Create();
+#pragma warning restore CA5350, CA5351
             var hash = algorithm.ComputeHash(stream);
             return BitConverter.ToString(hash).Replace("-", "").ToLowerInvariant();
         }

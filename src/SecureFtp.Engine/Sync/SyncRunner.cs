@@ -26,6 +26,7 @@ namespace SecureFtp.Sync
         private int _filesDone, _filesTotal;
         private long _bytesDone, _bytesTotal;
 
+        /// <param name="plan">The approved actions to run.</param>
         /// <param name="completed">Called once per action when it is done (or failed), from any thread.</param>
         /// <param name="progress">Progress over the whole job, at most every 250 ms, from any thread.</param>
         public SyncRunner(SyncPlan plan, Action<SyncAction> completed, IProgress<SyncProgress>? progress = null)
@@ -142,7 +143,7 @@ namespace SecureFtp.Sync
             if (result.Resumed) action.Reason += $" Resumed at byte {result.StartOffset}.";
         }
 
-        private async Task UploadAsync(FtpClient client, SyncAction action, IProgress<TransferProgress> progress, CancellationToken ct)
+        private static async Task UploadAsync(FtpClient client, SyncAction action, IProgress<TransferProgress> progress, CancellationToken ct)
         {
             var result = await client.UploadFileAsync(action.LocalPath, action.RemotePath, resume: false, overwrite: true, progress, ct).ConfigureAwait(false);
             action.Bytes = result.Bytes;
