@@ -186,8 +186,8 @@ namespace SecureFtp
                 if (certificateLogin)
                     throw new FtpException(FtpErrorKind.Authentication, "PasswordRequired",
                         $"{Options.Host} asks for a password for '{user}' ({reply.Code} {reply.Message}): it did not log the user in from the " +
-                        (Options.ClientCertificate != null ? "client certificate" : "security exchange (no -ClientCertificate was given)") +
-                        ". No password was sent. Use -Credential to log in with one.", reply);
+                        (Options.ClientCertificate != null ? "client certificate" : "security exchange (no client certificate was given)") +
+                        ". No password was sent.", reply);
                 reply = await Control.ExecuteAsync("PASS " + FtpCommand.CheckArgument(pass, "password"), ct).ConfigureAwait(false);
             }
             if (reply.Code == 332)

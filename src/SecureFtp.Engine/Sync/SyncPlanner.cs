@@ -198,7 +198,7 @@ namespace SecureFtp.Sync
                             return transfer($"Contents differ ({algorithm}).");
                         }
                         throw new FtpException(FtpErrorKind.NotSupported, "HashUnavailable",
-                            $"{client.Host} offers no HASH, XSHA256, XSHA1 or XMD5 for {TerminalText.Sanitize(r.Remote)}: it cannot be compared by content (use -Criteria SizeAndTime or Size). Nothing was transferred for it.");
+                            $"{client.Host} offers no HASH, XSHA256, XSHA1 or XMD5 for {TerminalText.Sanitize(r.Remote)}: it cannot be compared by content. Nothing was transferred for it.");
                     }
             }
         }
@@ -300,7 +300,7 @@ namespace SecureFtp.Sync
         {
             var tree = new Tree();
             if (File.Exists(localRoot))
-                throw new FtpException(FtpErrorKind.AlreadyExists, "LocalPathIsFile", $"{localRoot} is a file; -LocalPath names the folder to sync.");
+                throw new FtpException(FtpErrorKind.AlreadyExists, "LocalPathIsFile", $"{localRoot} is a file, not a folder to sync.");
             if (!Directory.Exists(localRoot))
             {
                 if (options.Direction == SyncDirection.Upload)

@@ -81,7 +81,7 @@ namespace SecureFtp.Trust
                         return;
                     }
                     if (System.Runtime.InteropServices.Marshal.GetLastPInvokeError() == EEXIST)
-                        throw new FtpException(FtpErrorKind.AlreadyExists, "KeyFileExists", $"The key file {path} exists; use -Force to replace it.");
+                        throw new FtpException(FtpErrorKind.AlreadyExists, "KeyFileExists", $"The key file {path} exists; it was left as it is.");
                 }
 #endif
                 try
@@ -92,7 +92,7 @@ namespace SecureFtp.Trust
                 }
                 catch (IOException) when (File.Exists(path))
                 {
-                    throw new FtpException(FtpErrorKind.AlreadyExists, "KeyFileExists", $"The key file {path} exists; use -Force to replace it.");
+                    throw new FtpException(FtpErrorKind.AlreadyExists, "KeyFileExists", $"The key file {path} exists; it was left as it is.");
                 }
             }
 #if NET

@@ -38,6 +38,10 @@ namespace SecureFtp.PowerShell
             ["KeaCredentialMissing"] = "Give one with -KeaCredential (New-SecureFtpKey -Type Kea makes one).",
             ["ServerKeyUntrusted"] = "If you trust this key, accept it with -AcceptKey or add it first with Add-FtpTrustedKey.",
             ["ServerKeyChanged"] = "Only after checking the new fingerprint with the server's administrator, remove the old key with Remove-FtpTrustedKey -ComputerName and connect again.",
+            ["HashUnavailable"] = "Compare by -Criteria SizeAndTime or Size instead.",
+            ["LocalPathIsFile"] = "-LocalPath names the folder to sync.",
+            ["PasswordRequired"] = "Log in with a password through -Credential, or give the certificate the server maps (-ClientCertificate).",
+            ["KeyFileExists"] = "Use -Force to replace it.",
             ["ElGamalKeyTooShort"] = "Make a longer client key with New-SecureFtpKey -Type SafeTpClient -Bits 2048 and give it with -ClientKey.",
         };
 
