@@ -64,7 +64,8 @@ public sealed class CertificateLoginTests : IAsyncLifetime
         var error = Assert.Single(result.Errors);
         Assert.Equal("PasswordRequired,SecureFtp.PowerShell.Commands.ConnectSecureFtpCommand", error.FullyQualifiedErrorId);
         Assert.Equal(System.Management.Automation.ErrorCategory.SecurityError, error.CategoryInfo.Category);
-        Assert.Contains("-Credential", error.Exception.Message);
+        Assert.DoesNotContain("-Credential", error.Exception.Message);           // the engine says what happened
+        Assert.Contains("-Credential", error.ErrorDetails.Message);          // the cmdlet layer says what to do
         Assert.DoesNotContain(_server.Commands, c => c.StartsWith("PASS", StringComparison.OrdinalIgnoreCase));
     }
 
