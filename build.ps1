@@ -134,7 +134,9 @@ function Invoke-Xunit([string] $Project, [string] $Name, [string[]] $Extra = @()
     }
     $failed = [int]$counters.failed + [int]$counters.error + [int]$counters.timeout + [int]$counters.aborted
     if ($code -ne 0 -and $failed -eq 0) { $failed = 1 }   # a crash after the last test still fails the run
-    [pscustomobject]@{ Name = $Name; Passed = [int]$counters.passed; Failed = $failed; Skipped = [int]$counters.notExecuted; Note = '' }
+    # xunit's skipped tests are in the total but not executed (its TRX leaves notExecuted at 0).
+    $skipped = [Math]::Max([int]$counters.notExecuted, [int]$counters.total - [int]$counters.executed)
+    [pscustomobject]@{ Name = $Name; Passed = [int]$counters.passed; Failed = $failed; Skipped = $skipped; Note = '' }
 }
 
 function Invoke-PesterRun {
